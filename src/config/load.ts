@@ -1,0 +1,68 @@
+/** Reads the config: embedded defaults < config file < environment < command-line flags. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from './schema.js';
+import { ConfigError, validateConfig } from './validate.js';
+
+export interface ConfigOverrides {
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  configPath?: string;
+  logLevel?: string;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  dataDir: string;
+  /** The file the config came from (it may not exist: then the defaults apply and edits of it are picked up). */
+  configPath: string;
+}
+
+/** Overrides from QBT_MONITOR_HOST, _PORT, _DATA_DIR, _CONFIG and _LOG_LEVEL. */
+export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
+  const port = env.QBT_MONITOR_PORT === undefined ? undefined : Number(env.QBT_MONITOR_PORT);
+  return dropUndefined({
+    host: env.QBT_MONITOR_HOST,
+    port,
+    dataDir: env.QBT_MONITOR_DATA_DIR,
+    configPath: env.QBT_MONITOR_CONFIG,
+    logLevel: env.QBT_MONITOR_LOG_LEVEL,
+  });
+}
+
+export function loadConfig(env: ConfigOverrides, flags: ConfigOverrides): LoadedConfig {
+  const merged = { ...env, ...dropUndefined(flags) };
+  const dataDir = resolve(merged.dataDir ?? './data');
+  const explicitPath = merged.configPath !== undefined;
+  const configPath = resolve(merged.configPath ?? join(dataDir, 'config.json'));
+  if (explicitPath && !existsSync(configPath)) throw new ConfigError(configPath, ['(file): no such file']);
+  const fileValue = existsSync(configPath) ? readConfigFile(configPath) : {};
+  const config = validateConfig(applyOverrides(fileValue, merged), configPath);
+  return { config, dataDir, configPath };
+}
+
+/** Parses the file's JSON; a parse error becomes a ConfigError with the file's name. */
+export function readConfigFile(path: string): unknown {
+  const text = readFileSync(path, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(path, [`(file): not valid JSON: ${(error as Error).message}`]);
+  }
+}
+
+function applyOverrides(file: unknown, overrides: ConfigOverrides): unknown {
+  if (typeof file !== 'object' || file === null || Array.isArray(file)) return file;
+  const value = { ...(file as Record<string, unknown>) };
+  const server = { ...(value.server as Record<string, unknown> | undefined) };
+  if (overrides.host !== undefined) server.host = overrides.host;
+  if (overrides.port !== undefined) server.port = overrides.port;
+  if (Object.keys(server).length > 0) value.server = server;
+  if (overrides.logLevel !== undefined) value.log_level = overrides.logLevel;
+  return value;
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,158 @@
+/**
+ * The config file's schema: every key with its default and meaning, in one place (DECISIONS.md, "Config").
+ * Validated once at start and on every live change; errors name the field.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+
+const section = { additionalProperties: false, default: {} } as const;
+
+const LogLevel = Type.Union(
+  ['DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICAL'].flatMap((level) => [
+    Type.Literal(level),
+    Type.Literal(level.toLowerCase()),
+  ]),
+  { default: 'INFO', description: 'Log verbosity, as in the API document ("INFO", "DEBUG", ...); either case.' },
+);
+
+export const ServerConfigSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Interface to listen on.' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'TCP port; 0 picks a free one.' }),
+    heartbeat_interval_ms: Type.Integer({
+      minimum: 50,
+      default: 30000,
+      description: 'How often the server pings each socket (WebSocket ping frames).',
+    }),
+    heartbeat_timeout_ms: Type.Integer({
+      minimum: 20,
+      default: 10000,
+      description: 'A socket that has not answered a ping this long after it is terminated. At most heartbeat_interval_ms.',
+    }),
+    shutdown_grace_ms: Type.Integer({
+      minimum: 0,
+      default: 5000,
+      description: 'On SIGINT/SIGTERM, how long clients get to close after service_stopping before they are cut.',
+    }),
+    send_buffer_soft_bytes: Type.Integer({
+      minimum: 1024,
+      default: 1_048_576,
+      description: 'Above this many unsent bytes to one client, its performance updates are conflated (latest wins).',
+    }),
+    send_buffer_hard_bytes: Type.Integer({
+      minimum: 4096,
+      default: 16_777_216,
+      description: 'Above this many unsent bytes, the client is closed with 4408 (reconnect and resume).',
+    }),
+    max_replay_events: Type.Integer({
+      minimum: 1,
+      default: 10000,
+      description: 'Most events one resumption replays; a longer gap is answered with a snapshot.',
+    }),
+    event_retention_hours: Type.Number({
+      exclusiveMinimum: 0,
+      default: 168,
+      description: 'How long durable events (alert, status, config, system) are kept for resumption.',
+    }),
+  },
+  section,
+);
+
+export const ApiKeySchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64, description: 'Shown as `resolved_by` / `updated_by`; never the key.' }),
+    key: Type.Optional(Type.String({ minLength: 16, description: 'The key itself (at least 16 characters).' })),
+    key_sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Or its SHA-256, hex.' })),
+    role: Type.Union([Type.Literal('read'), Type.Literal('admin')], { default: 'read' }),
+  },
+  { additionalProperties: false },
+);
+
+export const AuthConfigSchema = Type.Object(
+  {
+    api_keys: Type.Array(ApiKeySchema, {
+      default: [],
+      description: 'Accepted API keys. Empty: the first start generates an admin key into the data directory.',
+    }),
+    allowed_origins: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Browser origins allowed besides the server\'s own (e.g. "http://localhost:5173"); "*" allows any.',
+    }),
+    timeout_ms: Type.Integer({
+      minimum: 100,
+      default: 5000,
+      description: 'How long a connection without handshake credentials has to send its `auth` message.',
+    }),
+  },
+  section,
+);
+
+export const LimitsConfigSchema = Type.Object(
+  {
+    messages_per_second: Type.Number({ exclusiveMinimum: 0, default: 20, description: 'Sustained client messages per second per connection.' }),
+    burst: Type.Integer({ minimum: 1, default: 40, description: 'Client messages a connection may send at once above the rate.' }),
+    max_payload_bytes: Type.Integer({ minimum: 128, default: 65536, description: 'Largest client frame; larger closes with 1009.' }),
+    max_connections: Type.Integer({ minimum: 1, default: 10000, description: 'Open WebSocket connections at most; more get CONNECTION_FAILED and 1013.' }),
+  },
+  section,
+);
+
+export const MetricsConfigSchema = Type.Object(
+  {
+    interval: Type.Number({ minimum: 0.1, default: 1, description: 'Seconds between system samples.' }),
+  },
+  section,
+);
+
+export const AlertsConfigSchema = Type.Object(
+  {
+    rules: Type.Array(Type.Object({}, { additionalProperties: true }), { default: [] }),
+  },
+  section,
+);
+
+export const QbittorrentConfigSchema = Type.Object(
+  {
+    url: Type.Optional(Type.String({ pattern: '^https?://', description: 'WebUI address, e.g. "http://127.0.0.1:8081". No default: unset means not_configured.' })),
+    username: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    api_key: Type.Optional(Type.String({ description: 'qBittorrent 5.2+ API key, instead of username/password.' })),
+  },
+  section,
+);
+
+export const ClipboardConfigSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true, description: 'Watch the clipboard for magnet links.' }),
+    category: Type.Optional(Type.String({ description: 'qBittorrent category for added torrents.' })),
+    save_path: Type.Optional(Type.String({ description: 'qBittorrent save path for added torrents.' })),
+  },
+  section,
+);
+
+export const ClusterConfigSchema = Type.Object(
+  {
+    redis_url: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis shared by the nodes of a cluster. Unset: one process.' })),
+    node_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'This node\'s name in `meta.node`.' })),
+  },
+  section,
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    check_interval: Type.Number({ minimum: 0.1, maximum: 3600, default: 1, description: 'Seconds between clipboard checks.' }),
+    log_level: LogLevel,
+    locale: Type.Union([Type.Literal('zh'), Type.Literal('en')], { default: 'zh', description: 'Language of alert titles, messages and suggestions.' }),
+    server: ServerConfigSchema,
+    auth: AuthConfigSchema,
+    limits: LimitsConfigSchema,
+    metrics: MetricsConfigSchema,
+    alerts: AlertsConfigSchema,
+    qbittorrent: QbittorrentConfigSchema,
+    clipboard: ClipboardConfigSchema,
+    cluster: ClusterConfigSchema,
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+export type ApiKeyConfig = Static<typeof ApiKeySchema>;

@@ -1,0 +1,140 @@
+/**
+ * The hub: receives every event from the bus, keeps the connect-time state, and fans each event out
+ * to the subscribers whose endpoint and subscriptions match it, encoding it once for all of them.
+ */
+import type { EventType } from '../protocol/index.js';
+import { newMessageId } from '../protocol/envelope.js';
+import type { Bus } from './bus.js';
+import { encodeEvent } from './encode.js';
+import type { HubEvent } from './event.js';
+import type { EventLog } from './event-log.js';
+import { StateCache } from './state-cache.js';
+import type { Subscriptions } from './subscriptions.js';
+
+/** What the hub needs of a connection; the server's session implements it. */
+export interface Subscriber {
+  readonly eventTypes: readonly EventType[];
+  readonly subscriptions: Subscriptions;
+  /** A live event, pre-encoded (the session may conflate it if the reader is slow, and skips a `seq` it already sent). */
+  deliver(event: HubEvent, frame: Buffer): void;
+  /** A replayed or snapshot event: sent even if older than what was sent live. */
+  replay(event: HubEvent, frame: Buffer): void;
+  /** Holds live durable events back while a replay is in flight, then sends those not replayed. */
+  holdDurable(): void;
+  releaseDurable(): void;
+}
+
+export interface HubStats {
+  /** Events fanned out, by type. */
+  published: Record<EventType, number>;
+}
+
+export interface ResumeResult {
+  since: number;
+  last_seq: number;
+  replayed: number;
+  gap: boolean;
+}
+
+export interface HubOptions {
+  bus: Bus;
+  log: EventLog;
+  /** Most events a resumption replays; a longer gap is answered with a snapshot. */
+  maxReplayEvents: number;
+}
+
+export class Hub {
+  readonly #bySubscribedType = new Map<EventType, Set<Subscriber>>();
+  readonly #state = new StateCache();
+  readonly #log: EventLog;
+  readonly #maxReplay: number;
+  readonly #unsubscribe: () => void;
+  #lastSeq = 0;
+  readonly stats: HubStats = { published: { performance: 0, alert: 0, status: 0, config: 0, system: 0 } };
+
+  private constructor({ bus, log, maxReplayEvents }: HubOptions) {
+    this.#log = log;
+    this.#maxReplay = maxReplayEvents;
+    this.#unsubscribe = bus.subscribe((event) => this.#fanOut(event));
+  }
+
+  static async create(options: HubOptions): Promise<Hub> {
+    const hub = new Hub(options);
+    hub.#lastSeq = await options.log.lastSeq();
+    return hub;
+  }
+
+  /** The `seq` of the last durable event fanned out: what a client connecting now has seen. */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  add(subscriber: Subscriber): void {
+    for (const type of subscriber.eventTypes) {
+      let set = this.#bySubscribedType.get(type);
+      if (!set) this.#bySubscribedType.set(type, (set = new Set()));
+      set.add(subscriber);
+    }
+  }
+
+  remove(subscriber: Subscriber): void {
+    for (const type of subscriber.eventTypes) this.#bySubscribedType.get(type)?.delete(subscriber);
+  }
+
+  get subscriberCount(): number {
+    return new Set([...this.#bySubscribedType.values()].flatMap((set) => [...set])).size;
+  }
+
+  /** Sends the current state, each message marked `meta.snapshot`, as far as the subscriber's subscriptions take it. */
+  sendSnapshot(subscriber: Subscriber): void {
+    for (const event of this.#state.events()) {
+      if (!this.#wants(subscriber, event)) continue;
+      const { seq: _seq, ...state } = event;
+      subscriber.replay(state, encodeEvent({ ...state, id: newMessageId(event.type) }, { snapshot: true }));
+    }
+  }
+
+  /**
+   * Replays the durable events in (since, until] that the subscriber wants, in order, or sends a
+   * snapshot if the log no longer has them. Live events wait until the replay is done.
+   */
+  async resume(subscriber: Subscriber, since: number, until = Number.POSITIVE_INFINITY): Promise<ResumeResult> {
+    subscriber.holdDurable();
+    try {
+      const read = since > this.#lastSeq ? { gap: true as const } : await this.#log.readSince(since, this.#maxReplay + 1);
+      if (read.gap || read.events.length > this.#maxReplay) {
+        this.sendSnapshot(subscriber);
+        return { since, last_seq: this.#lastSeq, replayed: 0, gap: true };
+      }
+      let replayed = 0;
+      for (const event of read.events) {
+        if ((event.seq ?? 0) > until || !this.#wants(subscriber, event)) continue;
+        subscriber.replay(event, encodeEvent(event, { replay: true }));
+        replayed += 1;
+      }
+      return { since, last_seq: this.#lastSeq, replayed, gap: false };
+    } finally {
+      subscriber.releaseDurable();
+    }
+  }
+
+  close(): void {
+    this.#unsubscribe();
+  }
+
+  #wants(subscriber: Subscriber, event: HubEvent): boolean {
+    return subscriber.eventTypes.includes(event.type) && subscriber.subscriptions.accepts(event);
+  }
+
+  #fanOut(event: HubEvent): void {
+    this.#state.record(event);
+    if (event.seq !== undefined) this.#lastSeq = event.seq;
+    this.stats.published[event.type] += 1;
+    const subscribers = this.#bySubscribedType.get(event.type);
+    if (!subscribers || subscribers.size === 0) return;
+    let frame: Buffer | undefined;
+    for (const subscriber of subscribers) {
+      if (subscriber.subscriptions.accepts(event)) subscriber.deliver(event, (frame ??= encodeEvent(event)));
+    }
+  }
+}

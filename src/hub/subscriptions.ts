@@ -1,0 +1,106 @@
+/**
+ * One connection's subscriptions (DECISIONS.md, "Event names and subscriptions"): every type flows
+ * until the client subscribes to a pattern of that type; from then on the type is narrowed to the
+ * patterns (with their filters) it subscribed. Matching reads the event's data object: no JSON.
+ */
+import {
+  type EventType,
+  type FilterScalar,
+  type Filters,
+  type ParsedPattern,
+  parsePattern,
+} from '../protocol/index.js';
+import type { EventData, HubEvent } from './event.js';
+
+interface Rule {
+  pattern: string;
+  /** null: every subtype of the type. */
+  subtype: string | null;
+  filters: Filters;
+  conditions: Array<{ path: string[]; allowed: Set<FilterScalar> }>;
+}
+
+const FILTER_KEY = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+export class SubscriptionError extends Error {}
+
+export class Subscriptions {
+  readonly #allowed: readonly EventType[];
+  readonly #narrowed = new Map<EventType, Rule[]>();
+
+  constructor(allowed: readonly EventType[]) {
+    this.#allowed = allowed;
+  }
+
+  /** Whether the event's type is narrowed, and if so whether one of its rules matches. The endpoint check is the caller's. */
+  accepts(event: HubEvent): boolean {
+    const rules = this.#narrowed.get(event.type);
+    if (rules === undefined) return true;
+    for (const rule of rules) {
+      if ((rule.subtype === null || rule.subtype === event.subtype) && matches(rule, event.data)) return true;
+    }
+    return false;
+  }
+
+  /** Adds the patterns with these filters (replacing an equal pattern's filters). All or nothing: throws SubscriptionError. */
+  subscribe(patterns: readonly string[], filters: Filters = {}): void {
+    const conditions = compileFilters(filters);
+    const targets = this.#resolve(patterns);
+    for (const target of targets) {
+      const rules = this.#narrowed.get(target.type) ?? [];
+      const rule: Rule = { pattern: target.pattern, subtype: target.subtype, filters, conditions };
+      const existing = rules.findIndex((r) => r.pattern === rule.pattern);
+      if (existing >= 0) rules[existing] = rule;
+      else rules.push(rule);
+      this.#narrowed.set(target.type, rules);
+    }
+  }
+
+  /**
+   * Removes the patterns. A whole-type pattern (`alert`, `alert.*`, `*`) stops that type altogether,
+   * even when it was never narrowed; an exact name that is not subscribed changes nothing.
+   */
+  unsubscribe(patterns: readonly string[]): void {
+    for (const target of this.#resolve(patterns)) {
+      const rules = this.#narrowed.get(target.type) ?? [];
+      const kept = target.subtype === null ? [] : rules.filter((r) => r.pattern !== target.pattern);
+      if (target.subtype === null || this.#narrowed.has(target.type)) this.#narrowed.set(target.type, kept);
+    }
+  }
+
+  /** The subscriptions in force, and the types still delivered in full. */
+  describe(): { subscriptions: Array<{ pattern: string; filters: Filters }>; unfiltered_types: EventType[] } {
+    const subscriptions = [...this.#narrowed.values()].flat().map(({ pattern, filters }) => ({ pattern, filters }));
+    return { subscriptions, unfiltered_types: this.#allowed.filter((type) => !this.#narrowed.has(type)) };
+  }
+
+  #resolve(patterns: readonly string[]): Array<{ type: EventType; subtype: string | null; pattern: string }> {
+    return patterns.flatMap((raw) => {
+      const parsed: ParsedPattern | undefined = parsePattern(raw);
+      if (!parsed) throw new SubscriptionError(`"${raw}" is not an event name or pattern (e.g. "alert.cpu", "alert.*", "*")`);
+      if (parsed.kind === 'all') {
+        return this.#allowed.map((type) => ({ type, subtype: null, pattern: `${type}.*` }));
+      }
+      if (!this.#allowed.includes(parsed.type)) {
+        throw new SubscriptionError(`"${raw}": ${parsed.type} events are not delivered on this endpoint`);
+      }
+      return [{ type: parsed.type, subtype: parsed.kind === 'exact' ? parsed.subtype : null, pattern: parsed.pattern }];
+    });
+  }
+}
+
+function compileFilters(filters: Filters): Rule['conditions'] {
+  return Object.entries(filters).map(([key, value]) => {
+    if (!FILTER_KEY.test(key)) throw new SubscriptionError(`filter "${key}" is not a field path (e.g. "level", "tags.endpoint")`);
+    return { path: key.split('.'), allowed: new Set(Array.isArray(value) ? value : [value]) };
+  });
+}
+
+function matches(rule: Rule, data: EventData): boolean {
+  for (const { path, allowed } of rule.conditions) {
+    let value: unknown = data;
+    for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key];
+    if (Array.isArray(value) ? !value.some((v) => allowed.has(v)) : !allowed.has(value as FilterScalar)) return false;
+  }
+  return true;
+}

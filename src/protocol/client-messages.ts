@@ -1,0 +1,85 @@
+/** Schemas of the messages clients send, compiled once; `parseClientMessage` turns raw frames into typed messages. */
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { ClientMessageType } from './message-types.js';
+
+/** Upper bound of `request_data.history_minutes` (one day of raw samples). */
+export const MAX_HISTORY_MINUTES = 1440;
+
+const Name = Type.String({ minLength: 1, maxLength: 200 });
+const FilterScalar = Type.Union([Type.String({ maxLength: 256 }), Type.Number(), Type.Boolean()]);
+export const FilterValueSchema = Type.Union([FilterScalar, Type.Array(FilterScalar, { minItems: 1, maxItems: 100 })]);
+export const FiltersSchema = Type.Record(Type.String({ minLength: 1, maxLength: 128 }), FilterValueSchema, {
+  maxProperties: 32,
+});
+export type Filters = Static<typeof FiltersSchema>;
+export type FilterScalar = Static<typeof FilterScalar>;
+
+export const ClientDataSchemas = {
+  [ClientMessageType.auth]: Type.Object({ token: Type.String({ minLength: 1, maxLength: 512 }) }),
+  [ClientMessageType.subscribe]: Type.Object({
+    events: Type.Array(Name, { minItems: 1, maxItems: 100 }),
+    filters: Type.Optional(FiltersSchema),
+  }),
+  [ClientMessageType.unsubscribe]: Type.Object({ events: Type.Array(Name, { minItems: 1, maxItems: 100 }) }),
+  [ClientMessageType.requestData]: Type.Object({
+    metrics: Type.Array(Name, { minItems: 1, maxItems: 50 }),
+    history_minutes: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_HISTORY_MINUTES })),
+  }),
+  [ClientMessageType.resolveAlert]: Type.Object({
+    alert_id: Type.String({ minLength: 1, maxLength: 200 }),
+    resolution: Type.Optional(Type.String({ maxLength: 2000 })),
+  }),
+  [ClientMessageType.ping]: Type.Object({}),
+  [ClientMessageType.resume]: Type.Object({ since: Type.Integer({ minimum: 0 }) }),
+} satisfies Record<ClientMessageType, TSchema>;
+
+type DataOf<T extends ClientMessageType> = Static<(typeof ClientDataSchemas)[T]>;
+
+/** A validated client message: `type`, its typed `data`, and the optional `id` replies refer to. */
+export type ClientMessage = {
+  [T in ClientMessageType]: { type: T; id?: string; data: DataOf<T> };
+}[ClientMessageType];
+export type ClientMessageOf<T extends ClientMessageType> = Extract<ClientMessage, { type: T }>;
+
+// A Map, not an object: a client-chosen `type` such as "constructor" must not reach the prototype.
+const checks = new Map<string, TypeCheck<TSchema>>(
+  Object.entries(ClientDataSchemas).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),
+);
+
+const MAX_ID_LENGTH = 128;
+
+export type ParseResult =
+  | { ok: true; message: ClientMessage }
+  | { ok: false; reason: string; id?: string };
+
+/** Parses and validates one text frame; the reason names the field at fault. */
+export function parseClientMessage(text: string): ParseResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'malformed JSON' };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, reason: 'a message must be a JSON object' };
+  }
+  const { type, id, data } = raw as { type?: unknown; id?: unknown; data?: unknown };
+  const replyId = typeof id === 'string' && id.length <= MAX_ID_LENGTH ? id : undefined;
+  if (id !== undefined && replyId === undefined) {
+    return { ok: false, reason: `id: must be a string of at most ${MAX_ID_LENGTH} characters` };
+  }
+  if (typeof type !== 'string') return { ok: false, reason: 'type: required string', id: replyId };
+  const check = checks.get(type);
+  if (!check) return { ok: false, reason: `type: unknown message type "${type.slice(0, 64)}"`, id: replyId };
+  // `data` may be left out where nothing is required (the source document's ping has none).
+  const payload = data ?? {};
+  if (!check.Check(payload)) {
+    const first = check.Errors(payload).First();
+    const path = first ? `data${first.path.replaceAll('/', '.')}` : 'data';
+    return { ok: false, reason: `${path}: ${first?.message ?? 'invalid'}`, id: replyId };
+  }
+  const message = { type, data: payload } as ClientMessage;
+  if (replyId !== undefined) message.id = replyId;
+  return { ok: true, message };
+}

@@ -1,0 +1,6 @@
+/** The protocol shared by server and clients: message types, event names, errors, schemas. */
+export * from './message-types.js';
+export * from './events.js';
+export * from './errors.js';
+export * from './client-messages.js';
+export * from './server-messages.js';

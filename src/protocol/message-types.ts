@@ -1,0 +1,53 @@
+/** Every message type on the wire, server and client, and the event types clients subscribe to. */
+
+/** Types the server sends. */
+export const ServerMessageType = {
+  connection: 'connection',
+  performance: 'performance',
+  alert: 'alert',
+  status: 'status',
+  config: 'config',
+  system: 'system',
+  error: 'error',
+  pong: 'pong',
+  subscribed: 'subscribed',
+  unsubscribed: 'unsubscribed',
+  data: 'data',
+  resumed: 'resumed',
+  ack: 'ack',
+} as const;
+export type ServerMessageType = (typeof ServerMessageType)[keyof typeof ServerMessageType];
+
+/** Types a client may send. */
+export const ClientMessageType = {
+  auth: 'auth',
+  subscribe: 'subscribe',
+  unsubscribe: 'unsubscribe',
+  requestData: 'request_data',
+  resolveAlert: 'resolve_alert',
+  ping: 'ping',
+  resume: 'resume',
+} as const;
+export type ClientMessageType = (typeof ClientMessageType)[keyof typeof ClientMessageType];
+
+/** Server message types that are events: produced by sources, routed by subscriptions. */
+export const EVENT_TYPES = [
+  ServerMessageType.performance,
+  ServerMessageType.alert,
+  ServerMessageType.status,
+  ServerMessageType.config,
+  ServerMessageType.system,
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Event types recorded in the event log and numbered with `meta.seq` (performance is not: it is conflated). */
+export const DURABLE_EVENT_TYPES: ReadonlySet<EventType> = new Set([
+  ServerMessageType.alert,
+  ServerMessageType.status,
+  ServerMessageType.config,
+  ServerMessageType.system,
+]);
+
+export function isEventType(value: string): value is EventType {
+  return (EVENT_TYPES as readonly string[]).includes(value);
+}

@@ -1,0 +1,245 @@
+/**
+ * Schemas of what the server sends: the envelope and each message's `data`, following the
+ * source document field for field. They type the SDK and generate docs/asyncapi.yaml.
+ */
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { FiltersSchema } from './client-messages.js';
+
+const IsoTime = Type.String({ format: 'date-time' });
+const Open = { additionalProperties: true } as const;
+
+export const MetaSchema = Type.Object(
+  {
+    seq: Type.Optional(Type.Integer({ minimum: 1, description: 'Sequence number of durable events, for resumption.' })),
+    reply_to: Type.Optional(Type.String({ description: 'The `id` of the client message this answers.' })),
+    snapshot: Type.Optional(Type.Literal(true, { description: 'State sent on connect, not a new event.' })),
+    replay: Type.Optional(Type.Literal(true, { description: 'A missed event resent on resumption.' })),
+    node: Type.Optional(Type.String({ description: 'The server node that produced the event (cluster mode).' })),
+  },
+  Open,
+);
+export type Meta = Static<typeof MetaSchema>;
+
+export const ConnectionAckData = Type.Object(
+  {
+    status: Type.Literal('connected'),
+    client_id: Type.String(),
+    server_time: IsoTime,
+    role: Type.Union([Type.Literal('read'), Type.Literal('admin')]),
+    endpoint: Type.String(),
+    event_types: Type.Array(Type.String()),
+    last_seq: Type.Integer({ minimum: 0 }),
+    heartbeat_interval_ms: Type.Integer(),
+  },
+  Open,
+);
+export const ConnectionErrorData = Type.Object(
+  { status: Type.Literal('error'), error_code: Type.String(), message: Type.String() },
+  Open,
+);
+
+export const SystemMetricsData = Type.Object(
+  {
+    cpu_percent: Type.Number(),
+    memory_percent: Type.Number(),
+    disk_usage_percent: Type.Number(),
+    network_io: Type.Object({ bytes_sent: Type.Number(), bytes_recv: Type.Number() }, Open),
+    process_count: Type.Integer(),
+  },
+  Open,
+);
+export const CustomMetricData = Type.Object(
+  {
+    metric_name: Type.String(),
+    value: Type.Number(),
+    unit: Type.String(),
+    category: Type.String(),
+    tags: Type.Record(Type.String(), Type.String()),
+  },
+  Open,
+);
+
+const AlertLevel = Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')]);
+export const AlertActiveData = Type.Object(
+  {
+    alert_id: Type.String(),
+    type: Type.String(),
+    level: AlertLevel,
+    title: Type.String(),
+    message: Type.String(),
+    value: Type.Number(),
+    threshold: Type.Number(),
+    status: Type.Literal('active'),
+    metadata: Type.Object(
+      { affected_processes: Type.Array(Type.String()), suggestion: Type.String() },
+      Open,
+    ),
+  },
+  Open,
+);
+export const AlertResolvedData = Type.Object(
+  {
+    alert_id: Type.String(),
+    type: Type.String(),
+    level: AlertLevel,
+    status: Type.Literal('resolved'),
+    resolved_at: IsoTime,
+    resolution: Type.String(),
+    resolved_by: Type.String(),
+  },
+  Open,
+);
+
+export const ClipboardStatusData = Type.Object(
+  {
+    component: Type.Literal('clipboard_monitor'),
+    status: Type.String(),
+    last_check: Type.Union([IsoTime, Type.Null()]),
+    details: Type.Object(
+      { processed_count: Type.Integer(), successful_adds: Type.Integer(), failed_adds: Type.Integer() },
+      Open,
+    ),
+  },
+  Open,
+);
+export const QbittorrentStatusData = Type.Object(
+  {
+    component: Type.Literal('qbittorrent_client'),
+    status: Type.String(),
+    connection_info: Type.Object(
+      { host: Type.String(), port: Type.Integer(), version: Type.Union([Type.String(), Type.Null()]) },
+      Open,
+    ),
+    last_activity: Type.Union([IsoTime, Type.Null()]),
+  },
+  Open,
+);
+export const ComponentStatusData = Type.Object({ component: Type.String(), status: Type.String() }, Open);
+
+export const ConfigUpdatedData = Type.Object(
+  {
+    action: Type.Literal('updated'),
+    fields: Type.Array(Type.String()),
+    old_values: Type.Record(Type.String(), Type.Unknown()),
+    new_values: Type.Record(Type.String(), Type.Unknown()),
+    updated_by: Type.String(),
+  },
+  Open,
+);
+export const ConfigRejectedData = Type.Object(
+  { action: Type.Literal('rejected'), reason: Type.String(), updated_by: Type.String() },
+  Open,
+);
+
+export const SystemEventData = Type.Object({ event: Type.String(), service: Type.String() }, Open);
+export const ServiceRestartData = Type.Object(
+  {
+    event: Type.Literal('service_restart'),
+    service: Type.Literal('qbittorrent_monitor'),
+    reason: Type.String(),
+    previous_uptime: Type.Union([Type.Number(), Type.Null()], { description: 'Seconds; null when the previous run died without recording when.' }),
+    new_pid: Type.Integer(),
+  },
+  Open,
+);
+
+export const ErrorData = Type.Object(
+  {
+    code: Type.String(),
+    message: Type.String(),
+    retry_after: Type.Optional(Type.Integer({ minimum: 0, description: 'Milliseconds to wait before retrying.' })),
+  },
+  Open,
+);
+
+const SubscriptionEntry = Type.Object({ pattern: Type.String(), filters: FiltersSchema });
+export const SubscriptionsData = Type.Object({
+  events: Type.Array(Type.String(), { description: 'The patterns this request named.' }),
+  subscriptions: Type.Array(SubscriptionEntry, { description: 'Every subscription now in force.' }),
+  unfiltered_types: Type.Array(Type.String(), { description: 'Types still delivered in full (never narrowed).' }),
+});
+
+const Sample = Type.Object({ timestamp: IsoTime, value: Type.Number() });
+export const DataReplyData = Type.Object(
+  {
+    history_minutes: Type.Number(),
+    metrics: Type.Record(
+      Type.String(),
+      Type.Object({ current: Type.Union([Type.Number(), Type.Null()]), unit: Type.Optional(Type.String()), samples: Type.Array(Sample) }, Open),
+    ),
+    unknown_metrics: Type.Array(Type.String()),
+  },
+  Open,
+);
+
+export const ResumedData = Type.Object({
+  since: Type.Integer({ minimum: 0 }),
+  last_seq: Type.Integer({ minimum: 0 }),
+  replayed: Type.Integer({ minimum: 0 }),
+  gap: Type.Boolean({ description: 'True when events after `since` are no longer kept: a snapshot follows.' }),
+});
+
+export const AckData = Type.Object(
+  { request: Type.String({ description: 'The client message type acknowledged.' }) },
+  Open,
+);
+
+/** The envelope every server message shares, for a given `type` and `data` schema. */
+export function envelopeSchema(type: string, data?: TSchema): TSchema {
+  return Type.Object({
+    type: Type.Literal(type),
+    id: Type.String(),
+    timestamp: IsoTime,
+    ...(data ? { data } : {}),
+    meta: Type.Optional(MetaSchema),
+  });
+}
+
+/** Every server message by name (AsyncAPI message id) with its `type` and `data` schema. */
+export const SERVER_MESSAGES = {
+  connectionAck: { type: 'connection', data: ConnectionAckData },
+  connectionError: { type: 'connection', data: ConnectionErrorData },
+  systemMetrics: { type: 'performance', data: SystemMetricsData },
+  customMetric: { type: 'performance', data: CustomMetricData },
+  alertActive: { type: 'alert', data: AlertActiveData },
+  alertResolved: { type: 'alert', data: AlertResolvedData },
+  clipboardStatus: { type: 'status', data: ClipboardStatusData },
+  qbittorrentStatus: { type: 'status', data: QbittorrentStatusData },
+  configUpdated: { type: 'config', data: ConfigUpdatedData },
+  configRejected: { type: 'config', data: ConfigRejectedData },
+  systemEvent: { type: 'system', data: SystemEventData },
+  error: { type: 'error', data: ErrorData },
+  pong: { type: 'pong', data: undefined },
+  subscribed: { type: 'subscribed', data: SubscriptionsData },
+  unsubscribed: { type: 'unsubscribed', data: SubscriptionsData },
+  data: { type: 'data', data: DataReplyData },
+  resumed: { type: 'resumed', data: ResumedData },
+  ack: { type: 'ack', data: AckData },
+} as const;
+
+export type ConnectionAck = Static<typeof ConnectionAckData>;
+export type ConnectionError = Static<typeof ConnectionErrorData>;
+export type SystemMetrics = Static<typeof SystemMetricsData>;
+export type CustomMetric = Static<typeof CustomMetricData>;
+export type AlertActive = Static<typeof AlertActiveData>;
+export type AlertResolved = Static<typeof AlertResolvedData>;
+export type ClipboardStatus = Static<typeof ClipboardStatusData>;
+export type QbittorrentStatus = Static<typeof QbittorrentStatusData>;
+export type ComponentStatus = Static<typeof ComponentStatusData>;
+export type ConfigUpdated = Static<typeof ConfigUpdatedData>;
+export type ConfigRejected = Static<typeof ConfigRejectedData>;
+export type SystemEvent = Static<typeof SystemEventData>;
+export type ErrorPayload = Static<typeof ErrorData>;
+export type SubscriptionsPayload = Static<typeof SubscriptionsData>;
+export type DataReply = Static<typeof DataReplyData>;
+export type Resumed = Static<typeof ResumedData>;
+export type Ack = Static<typeof AckData>;
+
+/** The envelope of every server message. */
+export interface Envelope<T extends string = string, D = unknown> {
+  type: T;
+  id: string;
+  timestamp: string;
+  data?: D;
+  meta?: Meta;
+}

@@ -1,0 +1,186 @@
+/**
+ * One authenticated connection: what it is subscribed to, how fast it may send, whether it still
+ * answers pings, and a guarded send that keeps a slow reader from growing the server's memory.
+ */
+import type { WebSocket } from 'ws';
+import type { Identity } from '../api-keys.js';
+import type { HubEvent } from '../../hub/event.js';
+import type { Subscriber } from '../../hub/hub.js';
+import { Subscriptions } from '../../hub/subscriptions.js';
+import { CloseCode, type EventType } from '../../protocol/index.js';
+import { TokenBucket } from './rate-limiter.js';
+
+export interface SessionLimits {
+  messagesPerSecond: number;
+  burst: number;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  sendBufferSoftBytes: number;
+  sendBufferHardBytes: number;
+}
+
+/** Counters the server exposes (Prometheus, /healthz). */
+export interface DeliveryStats {
+  sent: number;
+  conflated: number;
+  slowConsumerCloses: number;
+  rateLimited: number;
+  heartbeatTimeouts: number;
+}
+
+const DRAIN_CHECK_MS = 50;
+
+export class Session implements Subscriber {
+  readonly clientId: string;
+  readonly identity: Identity;
+  readonly endpoint: string;
+  readonly eventTypes: readonly EventType[];
+  readonly subscriptions: Subscriptions;
+  /** Highest `seq` sent: live events at or below it are not sent again. */
+  lastSeq = 0;
+  /** The hub's `seq` when this connection was acknowledged: where live delivery began. */
+  connectedAtSeq = 0;
+  /** Set once the connection has resumed (by `?since` or a `resume` message): a second resume is refused. */
+  resumed = false;
+
+  readonly #ws: WebSocket;
+  readonly #limits: SessionLimits;
+  readonly #stats: DeliveryStats;
+  readonly #bucket: TokenBucket;
+  /** Rejected messages since the last accepted one. */
+  #strikes = 0;
+  #held: Array<[HubEvent, Buffer]> | undefined;
+  /** Latest pending performance frame per event name while the socket is congested. */
+  readonly #conflated = new Map<string, Buffer>();
+  #drainTimer: NodeJS.Timeout | undefined;
+  readonly #pingTimer: NodeJS.Timeout;
+  #pongTimer: NodeJS.Timeout | undefined;
+  #awaitingPong = false;
+
+  constructor(options: {
+    ws: WebSocket;
+    clientId: string;
+    identity: Identity;
+    endpoint: string;
+    eventTypes: readonly EventType[];
+    limits: SessionLimits;
+    stats: DeliveryStats;
+  }) {
+    this.#ws = options.ws;
+    this.clientId = options.clientId;
+    this.identity = options.identity;
+    this.endpoint = options.endpoint;
+    this.eventTypes = options.eventTypes;
+    this.subscriptions = new Subscriptions(options.eventTypes);
+    this.#limits = options.limits;
+    this.#stats = options.stats;
+    this.#bucket = new TokenBucket(options.limits.messagesPerSecond, options.limits.burst);
+    this.#pingTimer = setInterval(() => this.#ping(), options.limits.heartbeatIntervalMs);
+    this.#ws.on('pong', () => {
+      this.#awaitingPong = false;
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.#ws.readyState === this.#ws.OPEN;
+  }
+
+  /** A live event from the hub: held during a replay, skipped if its `seq` was already sent. */
+  deliver(event: HubEvent, frame: Buffer): void {
+    if (event.seq !== undefined) {
+      if (this.#held) {
+        this.#held.push([event, frame]);
+        return;
+      }
+      if (event.seq <= this.lastSeq) return;
+    }
+    this.replay(event, frame);
+  }
+
+  /** Sends an event now, through the slow-reader guard. */
+  replay(event: HubEvent, frame: Buffer): void {
+    if (event.seq !== undefined && event.seq > this.lastSeq) this.lastSeq = event.seq;
+    if (!this.isOpen) return;
+    const buffered = this.#ws.bufferedAmount;
+    if (buffered > this.#limits.sendBufferHardBytes) {
+      this.#stats.slowConsumerCloses += 1;
+      this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: reconnect and resume');
+      return;
+    }
+    if (event.type === 'performance' && (buffered > this.#limits.sendBufferSoftBytes || this.#conflated.size > 0)) {
+      if (this.#conflated.has(event.name)) this.#stats.conflated += 1;
+      this.#conflated.set(event.name, frame);
+      this.#drainTimer ??= setTimeout(() => this.#drainConflated(), DRAIN_CHECK_MS);
+      return;
+    }
+    this.#stats.sent += 1;
+    this.#ws.send(frame, { binary: false });
+  }
+
+  /** Sends a reply of the server's own (acknowledgement, error, pong...). */
+  reply(text: string): void {
+    if (this.isOpen) this.#ws.send(text);
+  }
+
+  holdDurable(): void {
+    this.#held ??= [];
+  }
+
+  releaseDurable(): void {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const [event, frame] of held) this.deliver(event, frame);
+  }
+
+  /** Whether the client may send another message now; counts strikes toward a 4429 close. */
+  admit(): { ok: true } | { ok: false; retryAfterMs: number; exhausted: boolean } {
+    if (this.#bucket.take()) {
+      this.#strikes = 0;
+      return { ok: true };
+    }
+    this.#strikes += 1;
+    this.#stats.rateLimited += 1;
+    return { ok: false, retryAfterMs: this.#bucket.retryAfterMs(), exhausted: this.#strikes >= 2 * this.#limits.burst };
+  }
+
+  close(code: number, reason: string): void {
+    this.#ws.close(code, reason);
+  }
+
+  /** Clears every timer; called once the socket has closed. */
+  dispose(): void {
+    clearInterval(this.#pingTimer);
+    clearTimeout(this.#pongTimer);
+    clearTimeout(this.#drainTimer);
+    this.#conflated.clear();
+    this.#held = undefined;
+  }
+
+  #ping(): void {
+    if (!this.isOpen) return;
+    this.#awaitingPong = true;
+    this.#ws.ping();
+    if (this.#pongTimer) this.#pongTimer.refresh();
+    else this.#pongTimer = setTimeout(() => this.#checkPong(), this.#limits.heartbeatTimeoutMs);
+  }
+
+  #checkPong(): void {
+    if (!this.#awaitingPong) return;
+    this.#stats.heartbeatTimeouts += 1;
+    this.#ws.terminate();
+  }
+
+  #drainConflated(): void {
+    this.#drainTimer = undefined;
+    if (!this.isOpen) return;
+    if (this.#ws.bufferedAmount > this.#limits.sendBufferSoftBytes) {
+      this.#drainTimer = setTimeout(() => this.#drainConflated(), DRAIN_CHECK_MS);
+      return;
+    }
+    for (const frame of this.#conflated.values()) {
+      this.#stats.sent += 1;
+      this.#ws.send(frame, { binary: false });
+    }
+    this.#conflated.clear();
+  }
+}

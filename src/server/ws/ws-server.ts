@@ -1,0 +1,244 @@
+/**
+ * The WebSocket side of the HTTP server: takes upgrades on the spec's endpoints, authenticates
+ * (header, query token, or a first `auth` message), admits within capacity, and runs sessions.
+ */
+import type { IncomingMessage } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import type { Hub } from '../../hub/hub.js';
+import {
+  ClientMessageType,
+  CloseCode,
+  ENDPOINTS,
+  ErrorCode,
+  parseClientMessage,
+  ServerMessageType,
+} from '../../protocol/index.js';
+import type { Identity, KeyRing } from '../api-keys.js';
+import { createDispatcher, rawText, type RequestHandlers } from './dispatch.js';
+import { connectionError, envelope, errorMessage } from './replies.js';
+import { type DeliveryStats, Session } from './session.js';
+
+export interface WsServerOptions {
+  hub: Hub;
+  /** Read at each connection, so live config changes apply to new connections. */
+  config: () => Config;
+  keys: () => KeyRing;
+  handlers: RequestHandlers;
+  logger: Logger;
+}
+
+const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
+const RETRY_AT_CAPACITY_MS = 5000;
+
+export class WsServer {
+  readonly stats: DeliveryStats = { sent: 0, conflated: 0, slowConsumerCloses: 0, rateLimited: 0, heartbeatTimeouts: 0 };
+  readonly #sessions = new Set<Session>();
+  /** Every open socket, authenticated or not: what capacity counts. */
+  readonly #sockets = new Set<WebSocket>();
+  readonly #wss: WebSocketServer;
+  readonly #options: WsServerOptions;
+  readonly #dispatch: ReturnType<typeof createDispatcher>;
+  #draining = false;
+
+  constructor(options: WsServerOptions) {
+    this.#options = options;
+    this.#wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false });
+    this.#dispatch = createDispatcher(options.hub, options.handlers);
+  }
+
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  get sessions(): ReadonlySet<Session> {
+    return this.#sessions;
+  }
+
+  /** The HTTP server's `upgrade` listener. Unknown paths get a plain 404. */
+  handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const eventTypes = ENDPOINTS[url.pathname];
+    if (!eventTypes) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    // maxPayload is per server in `ws`; set it from the current config before each upgrade.
+    this.#wss.options.maxPayload = this.#options.config().limits.max_payload_bytes;
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request, url, eventTypes));
+  };
+
+  /** Refuses new connections from now on (CONNECTION_FAILED, close 1001). */
+  startDraining(): void {
+    this.#draining = true;
+  }
+
+  /** Closes every socket with `code`; after `graceMs` the ones still open are cut. */
+  async closeAll(code: number, reason: string, graceMs: number): Promise<void> {
+    const closed = [...this.#sockets].map(
+      (ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.once('close', () => resolve()))),
+    );
+    for (const ws of this.#sockets) ws.close(code, reason);
+    const cut = setTimeout(() => {
+      for (const ws of this.#sockets) ws.terminate();
+    }, graceMs);
+    await Promise.all(closed);
+    clearTimeout(cut);
+  }
+
+  #accept(ws: WebSocket, request: IncomingMessage, url: URL, eventTypes: readonly (typeof ENDPOINTS)[string][number][]): void {
+    const config = this.#options.config();
+    this.#sockets.add(ws);
+    ws.on('close', () => this.#sockets.delete(ws));
+    ws.on('error', (error) => this.#options.logger.debug({ err: error }, 'websocket error'));
+
+    if (!originAllowed(request, config.auth.allowed_origins)) {
+      refuse(ws, connectionError(ErrorCode.ORIGIN_NOT_ALLOWED, `origin ${request.headers.origin} is not allowed`), CloseCode.ORIGIN_NOT_ALLOWED);
+      return;
+    }
+    if (this.#draining) {
+      refuse(ws, errorMessage(ErrorCode.CONNECTION_FAILED, 'server is shutting down', undefined, RETRY_AT_CAPACITY_MS), CloseCode.GOING_AWAY);
+      return;
+    }
+    if (this.#sockets.size > config.limits.max_connections) {
+      refuse(ws, errorMessage(ErrorCode.CONNECTION_FAILED, 'server at capacity', undefined, RETRY_AT_CAPACITY_MS), CloseCode.TRY_AGAIN_LATER);
+      return;
+    }
+    const clientId = firstOf(request.headers['x-client-id']) ?? url.searchParams.get('client_id') ?? `client_${randomBytes(6).toString('hex')}`;
+    if (!CLIENT_ID.test(clientId)) {
+      refuse(ws, connectionError(ErrorCode.INVALID_MESSAGE, 'X-Client-ID must be 1-128 visible ASCII characters'), CloseCode.BAD_REQUEST);
+      return;
+    }
+    const sinceParam = url.searchParams.get('since');
+    const since = sinceParam === null ? undefined : Number(sinceParam);
+    if (since !== undefined && !(Number.isSafeInteger(since) && since >= 0)) {
+      refuse(ws, connectionError(ErrorCode.INVALID_MESSAGE, 'since must be a non-negative integer'), CloseCode.BAD_REQUEST);
+      return;
+    }
+    const start = (identity: Identity, replyTo?: string) =>
+      this.#startSession({ ws, clientId, identity, endpoint: url.pathname, eventTypes, since, replyTo });
+
+    const token = bearerToken(request) ?? url.searchParams.get('token');
+    if (token !== null) {
+      const identity = this.#options.keys().verify(token);
+      if (identity) start(identity);
+      else refuse(ws, connectionError(ErrorCode.AUTH_FAILED, 'authentication failed: invalid API key'), CloseCode.AUTH_FAILED);
+      return;
+    }
+    this.#awaitAuthMessage(ws, config.auth.timeout_ms, start);
+  }
+
+  /** No credentials in the handshake: the first message must be `auth`, within the timeout. */
+  #awaitAuthMessage(ws: WebSocket, timeoutMs: number, start: (identity: Identity, replyTo?: string) => void): void {
+    const timer = setTimeout(() => {
+      refuse(ws, connectionError(ErrorCode.AUTH_FAILED, `authentication failed: no credentials within ${timeoutMs} ms`), CloseCode.AUTH_FAILED);
+    }, timeoutMs);
+    ws.once('close', () => clearTimeout(timer));
+    ws.once('message', (raw, isBinary) => {
+      clearTimeout(timer);
+      const parsed = isBinary ? undefined : parseClientMessage(rawText(raw));
+      const message = parsed?.ok ? parsed.message : undefined;
+      const identity = message?.type === ClientMessageType.auth ? this.#options.keys().verify(message.data.token) : undefined;
+      if (identity) {
+        start(identity, message?.id);
+        return;
+      }
+      const reason = message?.type === ClientMessageType.auth ? 'API key invalid' : 'authenticate first: send {"type":"auth","data":{"token":"<key>"}}';
+      refuse(ws, errorMessage(ErrorCode.AUTHENTICATION_FAILED, reason, message?.id), CloseCode.AUTH_FAILED);
+    });
+  }
+
+  #startSession(args: {
+    ws: WebSocket;
+    clientId: string;
+    identity: Identity;
+    endpoint: string;
+    eventTypes: readonly (typeof ENDPOINTS)[string][number][];
+    since: number | undefined;
+    replyTo: string | undefined;
+  }): void {
+    const { ws, since } = args;
+    const { hub, logger } = this.#options;
+    const { server, limits } = this.#options.config();
+    const session = new Session({
+      ...args,
+      stats: this.stats,
+      limits: {
+        messagesPerSecond: limits.messages_per_second,
+        burst: limits.burst,
+        heartbeatIntervalMs: server.heartbeat_interval_ms,
+        heartbeatTimeoutMs: server.heartbeat_timeout_ms,
+        sendBufferSoftBytes: server.send_buffer_soft_bytes,
+        sendBufferHardBytes: server.send_buffer_hard_bytes,
+      },
+    });
+    this.#sessions.add(session);
+    hub.add(session);
+    ws.on('close', () => {
+      hub.remove(session);
+      this.#sessions.delete(session);
+      session.dispose();
+    });
+    ws.on('message', (raw, isBinary) => {
+      this.#dispatch(session, raw, isBinary).catch((error: unknown) => logger.error({ err: error }, 'client message handler failed'));
+    });
+
+    session.connectedAtSeq = hub.lastSeq;
+    session.lastSeq = since ?? hub.lastSeq;
+    session.resumed = since !== undefined;
+    session.reply(
+      envelope(
+        ServerMessageType.connection,
+        {
+          status: 'connected',
+          client_id: args.clientId,
+          server_time: new Date().toISOString(),
+          role: args.identity.role,
+          endpoint: args.endpoint,
+          event_types: args.eventTypes,
+          last_seq: hub.lastSeq,
+          heartbeat_interval_ms: server.heartbeat_interval_ms,
+        },
+        args.replyTo,
+      ),
+    );
+    if (since === undefined) {
+      hub.sendSnapshot(session);
+      return;
+    }
+    hub
+      .resume(session, since)
+      .then((result) => session.reply(envelope(ServerMessageType.resumed, result)))
+      .catch((error: unknown) => logger.error({ err: error }, 'resumption failed'));
+  }
+}
+
+function refuse(ws: WebSocket, message: string, code: number): void {
+  ws.send(message);
+  ws.close(code, '');
+}
+
+function firstOf(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function bearerToken(request: IncomingMessage): string | null {
+  const header = request.headers.authorization;
+  if (!header) return null;
+  const match = /^Bearer\s+(.+)$/i.exec(header);
+  return match?.[1]?.trim() ?? header.trim();
+}
+
+/** Browsers send Origin; it must be this server's own origin or one the config allows. Other clients send none. */
+function originAllowed(request: IncomingMessage, allowed: readonly string[]): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined || allowed.includes('*') || allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
