@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
 import { type Bus, createLocalBus } from '../hub/bus.js';
 import type { EventData } from '../hub/event.js';
+import type { EventLog } from '../hub/event-log.js';
 import { Hub } from '../hub/hub.js';
 import { CloseCode } from '../protocol/index.js';
 import { createLifecycle, type Lifecycle, type StopReason } from '../sources/lifecycle.js';
@@ -30,6 +31,7 @@ export interface AppOptions {
 
 export interface App {
   readonly bus: Bus;
+  readonly log: EventLog;
   readonly hub: Hub;
   readonly ws: WsServer;
   readonly http: FastifyInstance;
@@ -75,6 +77,7 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   return {
     bus,
+    log,
     hub,
     ws,
     http,
