@@ -14,6 +14,8 @@ export interface ConfigOverrides {
 
 export interface LoadedConfig {
   config: Config;
+  /** The overrides (environment, then flags) that beat the file, kept to lay over later file edits. */
+  overrides: ConfigOverrides;
   dataDir: string;
   /** The file the config came from (it may not exist: then the defaults apply and edits of it are picked up). */
   configPath: string;
@@ -39,7 +41,7 @@ export function loadConfig(env: ConfigOverrides, flags: ConfigOverrides): Loaded
   if (explicitPath && !existsSync(configPath)) throw new ConfigError(configPath, ['(file): no such file']);
   const fileValue = existsSync(configPath) ? readConfigFile(configPath) : {};
   const config = validateConfig(applyOverrides(fileValue, merged), configPath);
-  return { config, dataDir, configPath };
+  return { config, overrides: merged, dataDir, configPath };
 }
 
 /** Parses the file's JSON; a parse error becomes a ConfigError with the file's name. */
@@ -52,7 +54,8 @@ export function readConfigFile(path: string): unknown {
   }
 }
 
-function applyOverrides(file: unknown, overrides: ConfigOverrides): unknown {
+/** Lays host, port and log level overrides over a config file's value (before validation). */
+export function applyOverrides(file: unknown, overrides: ConfigOverrides): unknown {
   if (typeof file !== 'object' || file === null || Array.isArray(file)) return file;
   const value = { ...(file as Record<string, unknown>) };
   const server = { ...(value.server as Record<string, unknown> | undefined) };
