@@ -30,45 +30,58 @@ export async function serve(argv: string[]): Promise<void> {
     process.stdout.write(`${SERVE_USAGE}\n`);
     return;
   }
-  let loaded;
-  try {
-    loaded = loadConfig(overridesFromEnv(process.env), {
-      host: values.host,
-      port: values.port === undefined ? undefined : Number(values.port),
-      dataDir: values['data-dir'],
-      configPath: values.config,
-      logLevel: values['log-level'],
-    });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`qbt-monitor: ${error.message}\n`);
-    process.exitCode = 78; // EX_CONFIG
-    return;
-  }
-  const logger = createLogger(loaded.config.log_level);
-  const app = await createApp({
-    ...loaded,
-    logger,
-    announceKey: (key, file) => {
-      process.stdout.write(
-        `\nGenerated an admin API key (shown only this once; its hash is in ${file}):\n\n    ${key}\n\n` +
-          `Connect with:  Authorization: Bearer ${key}   or   ws://HOST:PORT/ws?token=${key}\n\n`,
-      );
-    },
-  });
-  const { url } = await app.start();
-  process.stdout.write(`qbt-monitor listening on ${url} (WebSocket ${url.replace(/^http/, 'ws')}/ws)\n`);
-
-  const shutdown = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, 'stopping');
-    app.stop('signal').then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'unclean stop');
-        process.exit(1);
-      },
-    );
+  const flags = {
+    host: values.host,
+    port: values.port === undefined ? undefined : Number(values.port),
+    dataDir: values['data-dir'],
+    configPath: values.config,
+    logLevel: values['log-level'],
   };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  let stopSignal: NodeJS.Signals | undefined;
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      stopSignal = signal;
+      resolve(signal);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+
+  // One app per run of the loop: a restart asked for through the API stops it and starts a new one
+  // in this process, on the config file's current content.
+  for (;;) {
+    let loaded;
+    try {
+      loaded = loadConfig(overridesFromEnv(process.env), flags);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      process.stderr.write(`qbt-monitor: ${error.message}\n`);
+      process.exitCode = 78; // EX_CONFIG
+      return;
+    }
+    const logger = createLogger(loaded.config.log_level);
+    const app = await createApp({
+      ...loaded,
+      logger,
+      announceKey: (key, file) => {
+        process.stdout.write(
+          `\nGenerated an admin API key (shown only this once; its hash is in ${file}):\n\n    ${key}\n\n` +
+            `Connect with:  Authorization: Bearer ${key}   or   ws://HOST:PORT/ws?token=${key}\n\n`,
+        );
+      },
+    });
+    const { url } = await app.start();
+    process.stdout.write(`qbt-monitor listening on ${url} (WebSocket ${url.replace(/^http/, 'ws')}/ws)\n`);
+
+    const outcome = await Promise.race([signalled, app.restartRequested.then(() => 'restart' as const)]);
+    const reason = outcome === 'restart' ? 'configuration_update' : 'signal';
+    logger.info({ reason, signal: stopSignal }, 'stopping');
+    try {
+      await app.stop(reason);
+    } catch (err) {
+      logger.error({ err }, 'unclean stop');
+      process.exit(1);
+    }
+    if (outcome !== 'restart') process.exit(0);
+  }
 }

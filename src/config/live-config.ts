@@ -63,7 +63,7 @@ export class LiveConfig {
       if (!(error instanceof ConfigError)) throw error;
       return this.reject(error.problems.join('; '), updatedBy);
     }
-    const fields = changedFields(this.#current, next);
+    const fields = changedFields(this.#current, next).sort();
     if (fields.length === 0) return { ok: true, fields, restartRequired: [] };
     const previous = this.#current;
     this.#current = next;

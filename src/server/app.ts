@@ -6,7 +6,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { applyOverrides, type ConfigOverrides } from '../config/load.js';
+import { LiveConfig } from '../config/live-config.js';
 import type { Config } from '../config/schema.js';
+import { type ConfigFileWatcher, watchConfigFile } from '../sources/config-file-watcher.js';
 import { type Bus, createLocalBus } from '../hub/bus.js';
 import type { EventData } from '../hub/event.js';
 import type { EventLog } from '../hub/event-log.js';
@@ -16,6 +19,8 @@ import { createLifecycle, type Lifecycle, type StopReason } from '../sources/lif
 import { openDatabase, type Db } from '../store/database.js';
 import { createSqliteEventLog } from '../store/sqlite-event-log.js';
 import { KeyRing, resolveApiKeys } from './api-keys.js';
+import { registerConfigRoutes } from './http/config-routes.js';
+import { registerErrorHandler } from './http/errors.js';
 import { registerHealth } from './http/health.js';
 import { pinoLevel } from './logger.js';
 import { WsServer } from './ws/ws-server.js';
@@ -24,6 +29,8 @@ export interface AppOptions {
   config: Config;
   dataDir: string;
   configPath: string;
+  /** Command-line and environment overrides, laid over every later edit of the config file too. */
+  overrides?: ConfigOverrides;
   logger: Logger;
   /** Called once with a newly generated admin key (first start without configured keys). */
   announceKey?: (key: string, file: string) => void;
@@ -35,13 +42,18 @@ export interface App {
   readonly hub: Hub;
   readonly ws: WsServer;
   readonly http: FastifyInstance;
-  readonly config: Config;
+  /** The running config; changes through `liveConfig.apply` (file edits and the REST API do). */
+  readonly liveConfig: LiveConfig;
   /** Publishes an event from a source (what tests and the benchmark use too). */
   publish(name: string, data: EventData): void;
   /** Listens; resolves with the bound address. */
   start(): Promise<{ host: string; port: number; url: string }>;
   /** Announces service_stopping, closes every client with 1001, and releases everything. Idempotent. */
   stop(reason: StopReason): Promise<void>;
+  /** Asks whoever runs the app (the `serve` command) to stop it and start it again with the config file's current content. */
+  requestRestart(): void;
+  /** Resolves when a restart is requested. */
+  readonly restartRequested: Promise<void>;
 }
 
 export async function createApp(options: AppOptions): Promise<App> {
@@ -53,10 +65,18 @@ export async function createApp(options: AppOptions): Promise<App> {
   const log = createSqliteEventLog(db);
   const bus = createLocalBus({ log, onError: (err, event) => logger.error({ err, event: event.name }, 'event delivery failed') });
   const hub = await Hub.create({ bus, log, maxReplayEvents: config.server.max_replay_events });
-  const keys = new KeyRing(
-    resolveApiKeys(config.auth.api_keys, dataDir, options.announceKey ?? (() => undefined)),
-  );
-  const ws = new WsServer({ hub, config: () => config, keys: () => keys, handlers: {}, logger });
+  const liveConfig = new LiveConfig(config, {
+    publish: bus.publish,
+    prepare: (raw) => applyOverrides(raw, options.overrides ?? {}),
+  });
+  const loadKeys = (current: Config) =>
+    new KeyRing(resolveApiKeys(current.auth.api_keys, dataDir, options.announceKey ?? (() => undefined)));
+  let keys = loadKeys(config);
+  liveConfig.onChange((next, _previous, fields) => {
+    logger.level = pinoLevel(next.log_level);
+    if (fields.some((field) => field.startsWith('auth.api_keys'))) keys = loadKeys(next);
+  });
+  const ws = new WsServer({ hub, config: () => liveConfig.current, keys: () => keys, handlers: {}, logger });
   const http = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -65,15 +85,22 @@ export async function createApp(options: AppOptions): Promise<App> {
   const lifecycle: Lifecycle = createLifecycle(dataDir, bus.publish);
   const startedAt = Date.now();
 
+  registerErrorHandler(http);
   registerHealth(http, { hub, ws, startedAt });
+  registerConfigRoutes(http, { live: liveConfig, keys: () => keys, configPath: options.configPath, requestRestart: () => requestRestart() });
   http.server.on('upgrade', ws.handleUpgrade);
 
   const pruneTimer = setInterval(() => {
-    log.prune(Date.now() - config.server.event_retention_hours * 3_600_000).catch((err: unknown) => logger.error({ err }, 'event log prune failed'));
+    log.prune(Date.now() - liveConfig.current.server.event_retention_hours * 3_600_000).catch((err: unknown) => logger.error({ err }, 'event log prune failed'));
   }, 3_600_000);
   pruneTimer.unref();
 
   let stopping: Promise<void> | undefined;
+  let configWatcher: ConfigFileWatcher | undefined;
+  let requestRestart = () => {};
+  const restartRequested = new Promise<void>((resolve) => {
+    requestRestart = resolve;
+  });
 
   return {
     bus,
@@ -81,22 +108,26 @@ export async function createApp(options: AppOptions): Promise<App> {
     hub,
     ws,
     http,
-    config,
+    liveConfig,
     publish: bus.publish,
+    requestRestart,
+    restartRequested,
     async start() {
       await http.listen({ host: config.server.host, port: config.server.port });
       const { port } = http.server.address() as AddressInfo;
       lifecycle.announceStart();
+      configWatcher = watchConfigFile(options.configPath, liveConfig, logger);
       const host = config.server.host;
       logger.info({ host, port }, 'qbt-monitor listening');
       return { host, port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` };
     },
     stop(reason) {
       stopping ??= (async () => {
+        configWatcher?.stop();
         ws.startDraining();
         lifecycle.announceStopping(reason);
         await bus.flush();
-        await ws.closeAll(CloseCode.GOING_AWAY, 'service_stopping', config.server.shutdown_grace_ms);
+        await ws.closeAll(CloseCode.GOING_AWAY, 'service_stopping', liveConfig.current.server.shutdown_grace_ms);
         clearInterval(pruneTimer);
         hub.close();
         await http.close();

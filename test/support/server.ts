@@ -1,8 +1,8 @@
 /** Starts a real server in this process on a free loopback port, with known keys and a throwaway data directory. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { validateConfig } from '../../src/config/validate.js';
 import { type App, createApp } from '../../src/server/app.js';
 
@@ -11,6 +11,10 @@ export const READ_KEY = 'test-read-key-0123456789abcdef';
 
 export interface TestServer {
   app: App;
+  logger: Logger;
+  configPath: string;
+  /** The config as written to the file (before defaults). */
+  fileConfig: Record<string, unknown>;
   /** http://127.0.0.1:PORT */
   url: string;
   port: number;
@@ -43,13 +47,19 @@ export async function startServer(overrides: Sections = {}, options: { dataDir?:
         ? { ...(current as object), ...value }
         : value;
   }
+  // The file is the source of truth, as in production: tests edit it to change the config live.
+  const configPath = join(dataDir, 'config.json');
+  writeFileSync(configPath, JSON.stringify(merged, null, 2));
   const config = validateConfig(merged, 'test');
   const logger = pino({ level: 'error' });
-  const app = await createApp({ config, dataDir, configPath: join(dataDir, 'config.json'), logger });
+  const app = await createApp({ config, dataDir, configPath, logger });
   const { port } = await app.start();
   const url = `http://127.0.0.1:${port}`;
   return {
     app,
+    logger,
+    configPath,
+    fileConfig: merged,
     url,
     port,
     dataDir,

@@ -1,0 +1,25 @@
+/** REST authentication: `Authorization: Bearer <key>` (or `?token=`), and the role a route needs. */
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { ErrorCode } from '../../protocol/index.js';
+import type { Identity, KeyRing, Role } from '../api-keys.js';
+import { sendError } from './errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated key's name and role, set by `requireRole`. */
+    identity?: Identity;
+  }
+}
+
+/** A preHandler admitting requests whose key has `role` (an admin key may do what a read key may). */
+export function requireRole(keys: () => KeyRing, role: Role): preHandlerAsyncHookHandler {
+  return async function authenticate(request: FastifyRequest, reply: FastifyReply) {
+    const header = request.headers.authorization;
+    const query = request.query as Record<string, unknown> | undefined;
+    const token = header?.replace(/^Bearer\s+/i, '').trim() ?? (typeof query?.token === 'string' ? query.token : undefined);
+    const identity = token ? keys().verify(token) : undefined;
+    if (!identity) return sendError(reply, 401, ErrorCode.AUTH_FAILED, 'authentication failed: send Authorization: Bearer <API key>');
+    if (role === 'admin' && identity.role !== 'admin') return sendError(reply, 403, ErrorCode.FORBIDDEN, 'this needs an admin key');
+    request.identity = identity;
+  };
+}
