@@ -10,10 +10,13 @@ import type { EventData } from '../hub/event.js';
 
 export const SERVICE_NAME = 'qbittorrent_monitor';
 const RUN_FILE = 'run.json';
+const ALIVE_EVERY_MS = 15_000;
 
 interface RunRecord {
   pid: number;
   started_at: string;
+  /** Refreshed while running, so a run that dies without a word still has an approximate uptime. */
+  alive_at?: string;
   stopped_at?: string;
   stop_reason?: string;
 }
@@ -31,26 +34,35 @@ export function createLifecycle(dataDir: string, publish: (name: string, data: E
   const file = join(dataDir, RUN_FILE);
   const startedAt = new Date();
   const record = (run: RunRecord) => writeFileSync(file, `${JSON.stringify(run, null, 2)}\n`);
+  let alive: NodeJS.Timeout | undefined;
 
   return {
     announceStart() {
       const previous = readRun(file);
       record({ pid: process.pid, started_at: startedAt.toISOString() });
+      alive = setInterval(
+        () => record({ pid: process.pid, started_at: startedAt.toISOString(), alive_at: new Date().toISOString() }),
+        ALIVE_EVERY_MS,
+      );
+      alive.unref();
       if (!previous) {
         publish(EventName.systemServiceStart, { event: 'service_start', service: SERVICE_NAME, pid: process.pid });
         return;
       }
-      const ended = previous.stopped_at ? Date.parse(previous.stopped_at) : undefined;
+      const lastSeen = previous.stopped_at ?? previous.alive_at;
+      const ended = lastSeen === undefined ? undefined : Date.parse(lastSeen);
       publish(EventName.systemServiceRestart, {
         event: 'service_restart',
         service: SERVICE_NAME,
         reason: previous.stop_reason ?? 'unclean_shutdown',
+        // Unknown only when the previous run died within its first seconds.
         previous_uptime: ended === undefined ? null : Math.round((ended - Date.parse(previous.started_at)) / 1000),
         new_pid: process.pid,
         previous_pid: previous.pid,
       });
     },
     announceStopping(reason) {
+      clearInterval(alive);
       const stoppedAt = new Date();
       const uptime = Math.round((stoppedAt.getTime() - startedAt.getTime()) / 1000);
       publish(EventName.systemServiceStopping, { event: 'service_stopping', service: SERVICE_NAME, reason, uptime });
