@@ -1,0 +1,78 @@
+/** How `qbt-monitor watch` prints an event: one line, coloured by severity when the terminal allows it. */
+import { eventNameOf, type ServerMessage } from '../client/index.js';
+
+const ANSI = { red: 31, green: 32, yellow: 33, cyan: 36, bold: 1, dim: 2 } as const;
+export type Colour = keyof typeof ANSI;
+export type Paint = (colour: Colour, text: string) => string;
+
+const LEVEL_COLOUR: Readonly<Record<string, Colour>> = { critical: 'red', warning: 'yellow', info: 'cyan' };
+const GOOD_STATUS = new Set(['running', 'connected', 'ok', 'healthy']);
+const BAD_STATUS = new Set(['error', 'failed', 'disconnected', 'stopped', 'unreachable']);
+
+/** Colours when `enabled`, plain text otherwise. */
+export function painter(enabled: boolean): Paint {
+  return enabled ? (colour, text) => `\x1b[${ANSI[colour]}m${text}\x1b[0m` : (_colour, text) => text;
+}
+
+/** `14:02:11  alert.cpu  [WARNING] CPU使用率过高 — CPU使用率达到 85% (alert_12345)`, marked when sent as state or as a missed event. */
+export function formatEvent(message: ServerMessage, paint: Paint): string {
+  const time = paint('dim', new Date(message.timestamp).toTimeString().slice(0, 8));
+  const name = paint('bold', eventNameOf(message) ?? message.type);
+  const origin = message.meta?.snapshot ? ' (current state)' : message.meta?.replay ? ' (missed)' : '';
+  return `${time}  ${name}  ${summary(message, paint)}${paint('dim', origin)}`;
+}
+
+function summary(message: ServerMessage, paint: Paint): string {
+  const data = (message.data ?? {}) as Record<string, unknown>;
+  switch (message.type) {
+    case 'performance':
+      if (typeof data.metric_name === 'string') {
+        return `${text(data.value)}${data.unit ? ` ${text(data.unit)}` : ''}  ${fields(data.tags)}`.trimEnd();
+      }
+      return `cpu ${percent(data.cpu_percent)}  mem ${percent(data.memory_percent)}  disk ${percent(data.disk_usage_percent)}  procs ${text(data.process_count)}`;
+    case 'alert': {
+      if (data.status === 'resolved') {
+        return `${paint('green', '[RESOLVED]')} ${text(data.alert_id)} by ${text(data.resolved_by)}${data.resolution ? ` — ${text(data.resolution)}` : ''}`;
+      }
+      const level = text(data.level);
+      const headline = [data.title, data.message].filter(Boolean).map(text).join(' — ');
+      return `${paint(LEVEL_COLOUR[level] ?? 'bold', `[${level.toUpperCase()}]`)} ${headline} (${text(data.alert_id)})`;
+    }
+    case 'status': {
+      const status = text(data.status);
+      const colour: Colour = GOOD_STATUS.has(status) ? 'green' : BAD_STATUS.has(status) ? 'red' : 'yellow';
+      return `${paint(colour, status)}  ${fields(data, ['component', 'status'])}`.trimEnd();
+    }
+    case 'config': {
+      if (data.action === 'rejected') return `${paint('red', 'rejected')}: ${text(data.reason)} (by ${text(data.updated_by)})`;
+      const oldValues = (data.old_values ?? {}) as Record<string, unknown>;
+      const newValues = (data.new_values ?? {}) as Record<string, unknown>;
+      const changes = ((data.fields ?? []) as unknown[]).map(text).map((f) => `${f} ${text(oldValues[f])} → ${text(newValues[f])}`);
+      return `${changes.join(', ')} (by ${text(data.updated_by)})`;
+    }
+    default:
+      return fields(data, ['event']);
+  }
+}
+
+function percent(value: unknown): string {
+  return typeof value === 'number' ? `${value.toFixed(1)}%` : '-';
+}
+
+/** `key=value` pairs, nested objects flattened to the dotted paths `--filter` takes. */
+function fields(value: unknown, omit: readonly string[] = [], prefix = ''): string {
+  if (typeof value !== 'object' || value === null) return '';
+  return Object.entries(value)
+    .filter(([key]) => !omit.includes(key))
+    .map(([key, item]) =>
+      typeof item === 'object' && item !== null && !Array.isArray(item) ? fields(item, [], `${prefix}${key}.`) : `${prefix}${key}=${text(item)}`,
+    )
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** A value as text, with control characters replaced: event data (clipboard text, torrent names) must not drive the terminal. */
+function text(value: unknown): string {
+  const raw = Array.isArray(value) ? value.map(text).join(',') : typeof value === 'string' ? value : value === undefined ? '-' : JSON.stringify(value);
+  return raw.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\uFFFD');
+}

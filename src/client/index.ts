@@ -1,0 +1,33 @@
+/** The qbt-monitor client SDK for browsers (native WebSocket) and any runtime given a WebSocket class; on Node, node.ts adds `ws`. */
+export { QbtMonitorClient } from './client.js';
+export type { ClientOptions, ReconnectOptions } from './options.js';
+export { ClientErrorCode, QbtMonitorError, RequestTimeoutError, ServerError } from './errors.js';
+export { ReadyState, type ClientState, type CloseCause, type Phase, type StateChange } from './state.js';
+export type { ClientEvents, GiveUpEvent, LifecycleHandlers, MessageHandlers, ReconnectingEvent } from './events.js';
+export type { EventPattern, ServerMessage, ServerMessageData } from './messages.js';
+export type { HeartbeatOptions } from './heartbeat.js';
+export type { AuthMode, WebSocketConstructor, WebSocketLike } from './transport.js';
+export { backoffDelay, type BackoffOptions } from './backoff.js';
+export { eventNameOf } from './subscription-view.js';
+export { type CloseAction, CloseCode, closeAction, ErrorCode } from '../protocol/errors.js';
+export type { Filters } from '../protocol/client-messages.js';
+export type {
+  Ack,
+  AlertActive,
+  AlertResolved,
+  ClipboardStatus,
+  ComponentStatus,
+  ConfigRejected,
+  ConfigUpdated,
+  ConnectionAck,
+  ConnectionError,
+  CustomMetric,
+  DataReply,
+  ErrorPayload,
+  Meta,
+  QbittorrentStatus,
+  Resumed,
+  SubscriptionsPayload,
+  SystemEvent,
+  SystemMetrics,
+} from '../protocol/server-messages.js';

@@ -1,0 +1,113 @@
+/** `qbt-monitor watch` end to end against a real server: JSON lines, filters, pretty lines, reconnect notes, Ctrl-C, bad keys. */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describe, test } from 'node:test';
+import { formatEvent, painter } from '../src/cli/watch-format.js';
+import type { ServerMessage } from '../src/client/index.js';
+import { READ_KEY, startServer } from './support/server.js';
+import { withTimeout } from './support/ws-client.js';
+
+const MAIN = resolve(import.meta.dirname, '../src/cli/main.ts');
+const WAIT_MS = 10_000;
+
+interface WatchProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves once stdout or stderr (as named) matches. */
+  waitFor(stream: 'stdout' | 'stderr', pattern: RegExp): Promise<void>;
+  exited: Promise<number | string>;
+}
+
+function runWatch(args: string[], env: NodeJS.ProcessEnv = {}): WatchProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'watch', ...args], {
+    env: { ...process.env, QBT_MONITOR_TOKEN: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const text = { stdout: '', stderr: '' };
+  child.stdout!.on('data', (chunk: Buffer) => (text.stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (text.stderr += chunk.toString()));
+  const exited = new Promise<number | string>((done) => child.once('exit', (code, signal) => done(code ?? signal ?? -1)));
+  return {
+    child,
+    stdout: () => text.stdout,
+    stderr: () => text.stderr,
+    waitFor(stream, pattern) {
+      const matched = new Promise<void>((done) => {
+        const check = () => pattern.test(text[stream]) && done();
+        check();
+        child[stream]!.on('data', check);
+      });
+      return withTimeout(matched, WAIT_MS, `watch printed no ${pattern} on ${stream} (stdout: ${text.stdout}; stderr: ${text.stderr})`);
+    },
+    exited: withTimeout(exited, WAIT_MS * 2, 'watch did not exit'),
+  };
+}
+
+const alert = (alertId: string, type: string, level: string) => ({ alert_id: alertId, type, level, status: 'active', title: alertId, message: `${type} high` });
+
+describe('qbt-monitor watch', () => {
+  test('--json: one parseable message per line, narrowed by --events and --filter (state on connect included); SIGINT exits 0', async () => {
+    const server = await startServer();
+    server.app.publish('alert.memory', alert('memory-before', 'memory', 'critical'));
+    server.app.publish('alert.cpu', alert('cpu-before', 'cpu', 'critical'));
+    await server.app.bus.flush();
+    const watch = runWatch(['--url', server.wsUrl(), '--json', '--events', 'alert.cpu', '--filter', 'level=critical'], { QBT_MONITOR_TOKEN: READ_KEY });
+    try {
+      await watch.waitFor('stderr', /connected to /);
+      server.app.publish('alert.cpu', alert('cpu-warning', 'cpu', 'warning'));
+      server.app.publish('alert.memory', alert('memory-critical', 'memory', 'critical'));
+      server.app.publish('alert.cpu', alert('cpu-critical', 'cpu', 'critical'));
+      server.app.publish('system.sentinel', { event: 'sentinel', service: 'test' });
+      await watch.waitFor('stdout', /"sentinel"/);
+
+      const messages = watch.stdout().trimEnd().split('\n').map((line) => JSON.parse(line) as ServerMessage);
+      const alerts = messages.filter((m) => m.type === 'alert').map((m) => (m.data as { alert_id: string }).alert_id);
+      assert.deepEqual(alerts, ['cpu-before', 'cpu-critical']);
+      assert.ok(messages.every((m) => typeof m.id === 'string' && typeof m.timestamp === 'string'));
+      watch.child.kill('SIGINT');
+      assert.equal(await watch.exited, 0);
+    } finally {
+      watch.child.kill('SIGKILL');
+      await server.stop();
+    }
+  });
+
+  test('pretty lines, uncoloured off a terminal; a lost connection is announced; SIGINT while reconnecting exits 0', async () => {
+    const server = await startServer();
+    const watch = runWatch(['--url', server.wsUrl(), '--token', READ_KEY]);
+    try {
+      await watch.waitFor('stderr', /connected to /);
+      server.app.publish('alert.cpu', { ...alert('pretty', 'cpu', 'warning'), title: 'CPU high', message: 'CPU at 85%\u001b[2J' });
+      await watch.waitFor('stdout', /alert\.cpu {2}\[WARNING\] CPU high — CPU at 85%\uFFFD\[2J \(pretty\)/);
+      assert.ok(!watch.stdout().includes('\u001b'), 'no escape sequences: not a terminal, and none passed through from event data');
+      await server.stop();
+      await watch.waitFor('stderr', /connection lost \(1001 service_stopping\); reconnecting in \d+\.\d s \(attempt 1\)/);
+      watch.child.kill('SIGINT');
+      assert.equal(await watch.exited, 0);
+    } finally {
+      watch.child.kill('SIGKILL');
+    }
+  });
+
+  test('a bad key exits 1 saying why; a missing key is a usage error (64)', async () => {
+    const server = await startServer();
+    try {
+      const refused = runWatch(['--url', server.wsUrl(), '--token', 'wrong-key-0123456789']);
+      assert.equal(await refused.exited, 1);
+      assert.match(refused.stderr(), /stopped: AUTH_FAILED/);
+      const keyless = runWatch(['--url', server.wsUrl()]);
+      assert.equal(await keyless.exited, 64);
+      assert.match(keyless.stderr(), /an API key is required/);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('colours by severity when asked to', () => {
+    const message = { type: 'alert', id: 'a', timestamp: new Date().toISOString(), data: alert('c', 'cpu', 'critical') } as ServerMessage;
+    assert.match(formatEvent(message, painter(true)), /\u001b\[31m\[CRITICAL\]\u001b\[0m/);
+    assert.doesNotMatch(formatEvent(message, painter(false)), /\u001b/);
+  });
+});
