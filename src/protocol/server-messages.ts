@@ -10,6 +10,7 @@ const Open = { additionalProperties: true } as const;
 
 export const MetaSchema = Type.Object(
   {
+    event: Type.Optional(Type.String({ description: 'The event name (`<type>.<subtype>`, e.g. `alert.cpu`) on every event.' })),
     seq: Type.Optional(Type.Integer({ minimum: 1, description: 'Sequence number of durable events, for resumption.' })),
     reply_to: Type.Optional(Type.String({ description: 'The `id` of the client message this answers.' })),
     snapshot: Type.Optional(Type.Literal(true, { description: 'State sent on connect, not a new event.' })),

@@ -187,7 +187,8 @@ export class WsServer {
     });
 
     session.connectedAtSeq = hub.lastSeq;
-    session.lastSeq = since ?? hub.lastSeq;
+    // A `since` ahead of the log (say, a reset data directory) is a gap: live delivery starts from now.
+    session.lastSeq = Math.min(since ?? hub.lastSeq, hub.lastSeq);
     session.resumed = since !== undefined;
     session.reply(
       envelope(
