@@ -22,11 +22,13 @@ const MAX_EVENTS_PER_REQUEST = 100;
 interface EventLike {
   type: string;
   data?: unknown;
+  meta?: { event?: string };
 }
 
-/** The event name (`alert.cpu`) of an event message: the envelope carries the type, `data` the subtype. */
+/** The event name (`alert.cpu`) of an event message: `meta.event`, or, from older servers, derived from `data`. */
 export function eventNameOf(message: EventLike): string | undefined {
   if (!isEventType(message.type)) return undefined;
+  if (message.meta?.event !== undefined) return message.meta.event;
   const subtype = (message.data as Record<string, unknown> | undefined)?.[SUBTYPE_FIELD[message.type]];
   if (typeof subtype === 'string') return `${message.type}.${subtype}`;
   // System samples carry no metric_name; custom metrics do.
