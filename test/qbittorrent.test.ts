@@ -11,7 +11,6 @@ import { runInNewContext } from 'node:vm';
 import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { QbittorrentStatusData } from '../src/protocol/index.js';
-import { backoffDelay } from '../src/sources/qbittorrent/backoff.js';
 import { createQbittorrentMonitor, type QbtStatusData } from '../src/sources/qbittorrent/monitor.js';
 import { QbittorrentWebUiClient, type WebUiCall } from '../src/sources/qbittorrent/webui-client.js';
 import {
@@ -23,21 +22,6 @@ import {
 } from './support/qbittorrent-nox.js';
 
 const skipWithoutQbittorrent = qbittorrentSkipReason();
-
-test('backoffDelay: full jitter under a ceiling that doubles from initialMs up to maxMs', () => {
-  const options = { initialMs: 100, maxMs: 1000 };
-  // random() = 1, just past Math.random's range, exposes the ceiling itself.
-  const ceilings = [0, 1, 2, 3, 4, 5, 60, 5000].map((attempt) => backoffDelay(attempt, options, () => 1));
-  assert.deepEqual(ceilings, [100, 200, 400, 800, 1000, 1000, 1000, 1000]);
-  assert.equal(backoffDelay(2, options, () => 0), 0);
-  assert.equal(backoffDelay(2, options, () => 0.5), 200);
-  for (let attempt = 0; attempt < 20; attempt++) {
-    for (let sample = 0; sample < 50; sample++) {
-      const delay = backoffDelay(attempt, options);
-      assert.ok(delay >= 0 && delay < Math.min(1000, 100 * 2 ** attempt), `attempt ${attempt}: ${delay}`);
-    }
-  }
-});
 
 test('monitor without a url publishes not_configured once and sets no timer', async () => {
   const events = recordEvents();
@@ -279,7 +263,7 @@ function monitorSettings(qbt: QbittorrentNox) {
     password: qbt.password,
     healthIntervalMs: 200,
     requestTimeoutMs: 2000,
-    backoff: { initialMs: 100, maxMs: 500 },
+    backoff: { initialDelayMs: 100, maxDelayMs: 500 },
   };
 }
 

@@ -1,6 +1,6 @@
 /** The `qbittorrent_client` component: a health-checked, self-reconnecting connection to qBittorrent that publishes its status. */
 import { EventName } from '../../protocol/index.js';
-import { type BackoffOptions, backoffDelay } from './backoff.js';
+import { type BackoffOptions, backoffDelay } from '../../client/backoff.js';
 import { isQbittorrentError, QbittorrentError, type QbittorrentErrorCode } from './errors.js';
 import { type AddTorrentsOptions, QbittorrentWebUiClient, type WebUiCall } from './webui-client.js';
 
@@ -89,7 +89,7 @@ const DEFAULTS = {
   healthIntervalMs: 5000,
   statusIntervalMs: 30_000,
   requestTimeoutMs: 5000,
-  backoff: { initialMs: 1000, maxMs: 30_000 },
+  backoff: { initialDelayMs: 1000, maxDelayMs: 30_000 },
 } as const;
 
 const UNCONFIGURED_TARGET = { host: '', port: 0 };
@@ -214,7 +214,8 @@ export function createQbittorrentMonitor(options: QbittorrentMonitorOptions): Qb
       // Retrying the same credentials cannot succeed and counts toward qBittorrent's ban; wait for reconfigure().
       transition('auth_failed', { failure: outcome });
     } else {
-      const delay = backoffDelay(failedAttempts++, settings.backoff);
+      failedAttempts += 1;
+      const delay = backoffDelay(failedAttempts, settings.backoff);
       transition('disconnected', { failure: outcome, nextRetryAt: new Date(Date.now() + delay) });
       scheduleCheck(attemptClient, delay);
     }
