@@ -1,0 +1,264 @@
+"""Test support: the package on sys.path, the real server's URLs and keys, the control channel, a
+message collector with bounded waits, and a scripted fake server.
+
+The real-server tests are run by ``npm test`` (test/python-client.test.ts), which starts servers in
+process and passes, in the environment:
+
+- ``QBTM_WS_URL``: ``ws://127.0.0.1:PORT/ws`` of a server the tests share;
+- ``QBTM_RESTART_WS_URL``: ``ws://127.0.0.1:PORT/ws`` of a second server, the one the restart test stops and starts;
+- ``QBTM_ADMIN_KEY``, ``QBTM_READ_KEY``: its API keys;
+- ``QBTM_CONTROL_URL``: ``http://127.0.0.1:PORT`` of the test-only control channel (POST JSON):
+  ``/publish`` ``{"server": "main"|"restart", "events": [{"name", "data"}]}`` publishes events (and waits
+  until they are delivered), ``/stop`` ``{"server"}`` stops that server, ``/start``
+  ``{"server", "events"}`` starts it again on the same port and data directory and publishes the
+  events before any client can be accepted, ``/restart`` does both;
+- ``QBTM_REQUIRE_SERVER=1``: fail instead of skipping when something above is missing.
+
+Run by hand without them, the pure tests run and the others are skipped with the reason.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import unittest
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+if str(PACKAGE_ROOT) not in sys.path:
+    sys.path.insert(0, str(PACKAGE_ROOT))
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+REQUIRE_SERVER = os.environ.get("QBTM_REQUIRE_SERVER") == "1"
+
+try:
+    import websockets
+
+    WEBSOCKETS_MISSING: Optional[str] = None
+except ImportError as error:  # pragma: no cover - depends on the machine
+    websockets = None  # type: ignore[assignment]
+    WEBSOCKETS_MISSING = (
+        f"{sys.executable} cannot import websockets ({error}): install Debian's python3-websockets "
+        "and run the tests with /usr/bin/python3"
+    )
+
+Message = Dict[str, Any]
+EVENT_TYPES = ["performance", "alert", "status", "config", "system"]
+
+
+def require_websockets(test: unittest.TestCase) -> None:
+    """Skips the test when websockets is missing; fails instead under CI=true (or when run by npm test)."""
+    if WEBSOCKETS_MISSING:
+        if IN_CI or REQUIRE_SERVER:
+            test.fail(WEBSOCKETS_MISSING)
+        test.skipTest(WEBSOCKETS_MISSING)
+
+
+@dataclass(frozen=True)
+class ServerEnv:
+    ws_url: str
+    restart_ws_url: str
+    admin_key: str
+    read_key: str
+    control_url: str
+
+
+_ENV_NAMES = ("QBTM_WS_URL", "QBTM_RESTART_WS_URL", "QBTM_ADMIN_KEY", "QBTM_READ_KEY", "QBTM_CONTROL_URL")
+
+
+def server_env(test: unittest.TestCase) -> ServerEnv:
+    """The real server's settings, or skip (fail under QBTM_REQUIRE_SERVER=1) when they are not set."""
+    require_websockets(test)
+    missing = [name for name in _ENV_NAMES if not os.environ.get(name)]
+    if missing:
+        reason = f"{', '.join(missing)} not set: these tests need the real server that `npm test` starts (test/python-client.test.ts)"
+        if REQUIRE_SERVER:
+            test.fail(reason)
+        test.skipTest(reason)
+    return ServerEnv(*(os.environ[name] for name in _ENV_NAMES))
+
+
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+async def control(env: ServerEnv, path: str, body: Optional[Dict[str, Any]] = None, timeout: float = 30.0) -> Dict[str, Any]:
+    """POSTs to the control channel (loopback, never through a proxy) and returns its JSON answer."""
+
+    def call() -> Dict[str, Any]:
+        request = urllib.request.Request(
+            env.control_url + path,
+            data=json.dumps(body or {}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with _NO_PROXY.open(request, timeout=timeout) as response:
+            return json.loads(response.read() or b"{}")
+
+    return await asyncio.wait_for(asyncio.to_thread(call), timeout + 1)
+
+
+async def publish(env: ServerEnv, events: List[Tuple[str, Dict[str, Any]]], server: str = "main") -> Dict[str, Any]:
+    return await control(env, "/publish", {"server": server, "events": [{"name": n, "data": d} for n, d in events]})
+
+
+def other_tasks() -> set:
+    """The event loop's unfinished tasks, except the one calling."""
+    current = asyncio.current_task()
+    return {task for task in asyncio.all_tasks() if task is not current and not task.done()}
+
+
+class Collector:
+    """Records every message a client hands its handlers (register with ``client.on("*", collector)``)."""
+
+    def __init__(self) -> None:
+        self.messages: List[Message] = []
+        self._waiters: List[Tuple[Callable[[Message], bool], int, "asyncio.Future[Message]"]] = []
+
+    def __call__(self, message: Message) -> None:
+        self.messages.append(message)
+        index = len(self.messages) - 1
+        for waiter in list(self._waiters):
+            predicate, after, future = waiter
+            if index >= after and not future.done() and predicate(message):
+                future.set_result(message)
+
+    def mark(self) -> int:
+        """A position: ``wait_for(..., after=mark)`` only considers messages from there on."""
+        return len(self.messages)
+
+    def of_type(self, message_type: str) -> List[Message]:
+        return [m for m in self.messages if m.get("type") == message_type]
+
+    async def wait_for(self, predicate: Callable[[Message], bool], timeout: float = 5.0, after: int = 0, what: str = "") -> Message:
+        for message in self.messages[after:]:
+            if predicate(message):
+                return message
+        future: "asyncio.Future[Message]" = asyncio.get_running_loop().create_future()
+        waiter = (predicate, after, future)
+        self._waiters.append(waiter)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            types = [m.get("type") for m in self.messages[after:]]
+            raise AssertionError(f"no message {what or 'matching'} within {timeout} s; received types: {types}") from None
+        finally:
+            self._waiters.remove(waiter)
+
+    async def wait_count(self, predicate: Callable[[Message], bool], count: int, timeout: float = 5.0, after: int = 0, what: str = "") -> List[Message]:
+        """Waits until ``count`` messages (from ``after`` on) match; returns them."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            matching = [m for m in self.messages[after:] if predicate(m)]
+            if len(matching) >= count:
+                return matching[:count]
+            seen = len(self.messages)
+            await self.wait_for(predicate, max(deadline - loop.time(), 0.0), after=max(seen, after), what=f"{what} ({len(matching)}/{count})")
+
+
+def ack_message(last_seq: int = 0, client_id: str = "fake-client", event_types: Optional[List[str]] = None) -> Message:
+    """A ``connection`` acknowledgement as the server sends it."""
+    return {
+        "type": "connection",
+        "id": f"connection_fake_{last_seq}",
+        "timestamp": "2024-01-01T12:00:00.000Z",
+        "data": {
+            "status": "connected",
+            "client_id": client_id,
+            "server_time": "2024-01-01T12:00:00.000Z",
+            "role": "read",
+            "endpoint": "/ws",
+            "event_types": event_types or EVENT_TYPES,
+            "last_seq": last_seq,
+            "heartbeat_interval_ms": 30000,
+        },
+    }
+
+
+def event_message(event_type: str, data: Dict[str, Any], seq: Optional[int] = None, **meta: Any) -> Message:
+    message_meta: Dict[str, Any] = dict(meta)
+    if seq is not None:
+        message_meta["seq"] = seq
+    return {"type": event_type, "id": f"{event_type}_fake_{seq}", "timestamp": "2024-01-01T12:00:00.000Z", "data": data, "meta": message_meta}
+
+
+async def send_json(ws: Any, message: Message) -> None:
+    await ws.send(json.dumps(message))
+
+
+async def ignore_everything(ws: Any) -> None:
+    """Reads and ignores every message (never answers a ping) until the client goes."""
+    async for _ in ws:
+        pass
+
+
+@dataclass
+class FakeConnection:
+    index: int
+    path: str
+    headers: Dict[str, str]
+    opened_at: float
+
+
+Script = Callable[[Any, int], Awaitable[None]]
+
+
+class FakeServer:
+    """A loopback websockets server; ``script(ws, index)`` plays the ``index``-th connection (0-based)."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.connections: List[FakeConnection] = []
+        self._server: Any = None
+        self._waiters: List[Tuple[int, "asyncio.Future[None]"]] = []
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    async def __aenter__(self) -> "FakeServer":
+        assert websockets is not None
+        self._server = await websockets.serve(self._handle, "127.0.0.1", 0)
+        self.port = next(iter(self._server.sockets)).getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await asyncio.wait_for(self._server.wait_closed(), 10)
+            self._server = None
+
+    async def wait_connections(self, count: int, timeout: float = 5.0) -> FakeConnection:
+        if len(self.connections) < count:
+            future: "asyncio.Future[None]" = asyncio.get_running_loop().create_future()
+            waiter = (count, future)
+            self._waiters.append(waiter)
+            try:
+                await asyncio.wait_for(future, timeout)
+            except asyncio.TimeoutError:
+                raise AssertionError(f"{len(self.connections)} connection(s) within {timeout} s, expected {count}") from None
+            finally:
+                self._waiters.remove(waiter)
+        return self.connections[count - 1]
+
+    async def _handle(self, ws: Any) -> None:
+        request = getattr(ws, "request", None)  # websockets >= 14
+        path = request.path if request is not None else ws.path
+        headers = request.headers if request is not None else ws.request_headers
+        connection = FakeConnection(len(self.connections), path, {k.lower(): v for k, v in headers.items()}, asyncio.get_running_loop().time())
+        self.connections.append(connection)
+        for count, future in self._waiters:
+            if len(self.connections) >= count and not future.done():
+                future.set_result(None)
+        try:
+            await self.script(ws, connection.index)
+        except websockets.exceptions.ConnectionClosed:  # type: ignore[union-attr]
+            pass

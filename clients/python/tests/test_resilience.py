@@ -1,0 +1,264 @@
+"""Failure handling against scripted fake servers: dead links, close codes, retry_after, duplicates, timeouts, cleanup."""
+import asyncio
+import json
+import unittest
+from typing import Any
+
+from qbtm_testing import (
+    Collector,
+    FakeServer,
+    ack_message,
+    event_message,
+    ignore_everything,
+    other_tasks,
+    require_websockets,
+    send_json,
+)
+from qbt_monitor import (
+    AuthenticationError,
+    ConnectionFailedError,
+    QbtMonitorError,
+    RequestTimeoutError,
+)
+
+FAST = dict(initial_delay=0.01, max_delay=0.05, ping_interval=None, request_timeout=2.0, connect_timeout=3.0, close_timeout=1.0)
+
+
+class ResilienceTests(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self) -> None:
+        require_websockets(self)
+        from qbt_monitor import ConnectionState, QbtMonitorClient
+
+        self.Client = QbtMonitorClient
+        self.State = ConnectionState
+
+    def client(self, url: str, **options: Any) -> Any:
+        client = self.Client(url, "fake-key", **{**FAST, **options})
+        self.addAsyncCleanup(client.close)
+        return client
+
+    async def test_sends_the_bearer_key_and_client_id_and_keeps_an_assigned_id_across_reconnects(self) -> None:
+        async def script(ws: Any, index: int) -> None:
+            await send_json(ws, ack_message(client_id="py-named" if index < 2 else "client_assigned"))
+            if index in (0, 2):  # each client's first connection goes away: it reconnects
+                await ws.close(1001, "going away")
+                return
+            await ignore_everything(ws)
+
+        async with FakeServer(script) as server:
+            named = self.client(server.url, client_id="py-named")
+            await named.connect()
+            await server.wait_connections(2)
+            for connection in server.connections[:2]:
+                self.assertEqual(connection.headers.get("authorization"), "Bearer fake-key")
+                self.assertEqual(connection.headers.get("x-client-id"), "py-named")
+            await named.close()
+
+            anonymous = self.client(server.url)
+            await anonymous.connect()
+            again = await server.wait_connections(4)
+            self.assertNotIn("x-client-id", server.connections[2].headers, "no id: the server assigns one")
+            self.assertEqual(again.headers.get("x-client-id"), "client_assigned", "the assigned id is kept for reconnects")
+            self.assertEqual(anonymous.client_id, "client_assigned")
+
+    async def test_a_server_that_never_answers_pings_is_declared_dead_within_the_timeout(self) -> None:
+        async def script(ws: Any, index: int) -> None:
+            await send_json(ws, ack_message())
+            await ignore_everything(ws)  # reads every ping, answers none
+
+        async with FakeServer(script) as server:
+            client = self.client(server.url, ping_interval=0.2, ping_timeout=0.3)
+            seen = Collector()
+            client.on("*", seen)
+            loop = asyncio.get_running_loop()
+            await client.connect()
+            started = loop.time()
+            dropped = await seen.wait_for(lambda m: m["type"] == "disconnected", timeout=3.0, what="disconnected")
+            elapsed = loop.time() - started
+            self.assertTrue(dropped["data"]["heartbeat_timeout"])
+            self.assertTrue(dropped["data"]["will_reconnect"])
+            self.assertGreaterEqual(elapsed, 0.45, "not before ping_interval + ping_timeout")
+            self.assertLess(elapsed, 0.5 + 1.0, "declared dead soon after ping_interval + ping_timeout")
+            self.assertEqual(client.stats["heartbeat_timeouts"], 1)
+            await server.wait_connections(2)  # and it reconnects on its own
+            await seen.wait_for(lambda m: m["type"] == "reconnected", timeout=3.0, what="reconnected")
+
+    async def test_a_link_that_keeps_delivering_is_alive_even_if_the_pong_is_late(self) -> None:
+        async def script(ws: Any, index: int) -> None:
+            await send_json(ws, ack_message())
+            reader = asyncio.ensure_future(ignore_everything(ws))  # pings are read, never answered
+            try:
+                for n in range(1000):
+                    await send_json(ws, event_message("performance", {"cpu_percent": float(n)}))
+                    await asyncio.sleep(0.02)  # a stream of samples (the pace of the fake server, not a wait in the test)
+            finally:
+                reader.cancel()
+                await asyncio.gather(reader, return_exceptions=True)
+
+        async with FakeServer(script) as server:
+            client = self.client(server.url, ping_interval=0.1, ping_timeout=0.2)
+            seen = Collector()
+            client.on("*", seen)
+            await client.connect()
+            await seen.wait_count(lambda m: m["type"] == "performance", 40, timeout=5.0, what="samples")  # > 0.8 s: several pings
+            self.assertEqual(client.stats["heartbeat_timeouts"], 0)
+            self.assertFalse(seen.of_type("disconnected"))
+
+    async def test_4401_during_a_session_stops_without_a_reconnect_loop(self) -> None:
+        async def script(ws: Any, index: int) -> None:
+            await send_json(ws, ack_message())
+            await send_json(ws, {"type": "error", "id": "e1", "timestamp": "2024-01-01T12:00:00Z", "data": {"code": "AUTHENTICATION_FAILED", "message": "key revoked"}})
+            await ws.close(4401, "")
+
+        async with FakeServer(script) as server:
+            client = self.client(server.url, max_reconnect_attempts=5)
+            seen = Collector()
+            client.on("*", seen)
+            await client.connect()
+            error = await asyncio.wait_for(client.wait_closed(), 5.0)
+            self.assertIsInstance(error, AuthenticationError)
+            self.assertEqual(error.close_code, 4401)
+            self.assertEqual(client.state, self.State.CLOSED)
+            self.assertEqual(client.stats["connection_attempts"], 1, "no second attempt")
+            self.assertEqual(len(server.connections), 1)
+            closed = await seen.wait_for(lambda m: m["type"] == "closed", timeout=2.0, what="closed")
+            self.assertEqual(closed["data"]["close_code"], 4401)
+            self.assertFalse(seen.of_type("reconnecting"))
+
+    async def test_1013_with_retry_after_at_connect_waits_before_retrying(self) -> None:
+        async def script(ws: Any, index: int) -> None:
+            if index == 0:
+                await send_json(ws, {"type": "error", "id": "e1", "timestamp": "2024-01-01T12:00:00Z", "data": {"code": "CONNECTION_FAILED", "message": "server at capacity", "retry_after": 400}})
+                await ws.close(1013, "")
+                return
+            await send_json(ws, ack_message())
+            await ignore_everything(ws)
+
+        async with FakeServer(script) as server:
+            client = self.client(server.url)
+            ack = await asyncio.wait_for(client.connect(), 5.0)
+            self.assertEqual(ack["data"]["status"], "connected")
+            first, second = server.connections
+            self.assertGreaterEqual(second.opened_at - first.opened_at, 0.4, "retry_after is honoured (jitter alone is <= 0.01 s)")
+            self.assertEqual(client.stats["connection_attempts"], 2)
+
+    async def test_4429_with_retry_after_during_a_session_reconnects_after_it(self) -> None:
+        async def script(ws: Any, index: int) -> None:
+            await send_json(ws, ack_message())
+            if index == 0:
+                await send_json(ws, {"type": "error", "id": "e1", "timestamp": "2024-01-01T12:00:00Z", "data": {"code": "RATE_LIMIT_EXCEEDED", "message": "slow down", "retry_after": 300}})
+                await ws.close(4429, "rate limit exceeded repeatedly")
+                return
+            await ignore_everything(ws)
+
+        async with FakeServer(script) as server:
+            client = self.client(server.url)
+            seen = Collector()
+            client.on("*", seen)
+            await client.connect()
+            error = await seen.wait_for(lambda m: m["type"] == "error", timeout=2.0)
+            self.assertEqual(error["data"]["code"], "RATE_LIMIT_EXCEEDED")
+            dropped = await seen.wait_for(lambda m: m["type"] == "disconnected", timeout=2.0)
+            self.assertEqual(dropped["data"]["action"], "reconnect_after_retry")
+            second = await server.wait_connections(2, timeout=3.0)
+            self.assertGreaterEqual(second.opened_at - server.connections[0].opened_at, 0.3)
+
+    async def test_give_up_after_max_attempts(self) -> None:
+        async with FakeServer(ignore_everything) as server:
+            url = server.url
+        client = self.client(url, max_reconnect_attempts=2)  # the port is closed now: every attempt is refused
+        with self.assertRaises(ConnectionFailedError) as caught:
+            await asyncio.wait_for(client.connect(), 5.0)
+        self.assertEqual(caught.exception.code, "CONNECTION_FAILED")
+        self.assertEqual(client.stats["connection_attempts"], 3, "the first try and two reconnect attempts")
+        self.assertEqual(client.state, self.State.CLOSED)
+
+    async def test_resumes_with_since_and_drops_duplicate_seqs(self) -> None:
+        def status(seq: int, **meta: Any) -> dict:
+            return event_message("status", {"component": "c", "status": "running", "n": seq}, seq=seq, **meta)
+
+        async def script(ws: Any, index: int) -> None:
+            if index == 0:
+                await send_json(ws, ack_message(last_seq=5))
+                for message in (status(6), status(6), status(5), status(7)):
+                    await send_json(ws, message)
+                await ws.close(1001, "going away")
+                return
+            await send_json(ws, ack_message(last_seq=8))
+            await send_json(ws, status(7, replay=True))
+            await send_json(ws, status(8, replay=True))
+            await send_json(ws, {"type": "resumed", "id": "r1", "timestamp": "2024-01-01T12:00:00Z", "data": {"since": 7, "last_seq": 8, "replayed": 2, "gap": False}})
+            await ignore_everything(ws)
+
+        async with FakeServer(script) as server:
+            client = self.client(server.url)
+            seen = Collector()
+            client.on("*", seen)
+            await client.connect()
+            await seen.wait_for(lambda m: m["type"] == "resumed", timeout=3.0, what="resumed")
+            self.assertNotIn("since", server.connections[0].path)
+            self.assertIn("since=7", server.connections[1].path)
+            self.assertEqual([m["meta"]["seq"] for m in seen.of_type("status")], [6, 7, 8])
+            self.assertEqual(client.stats["duplicates_dropped"], 3)
+            self.assertEqual(client.last_seq, 8)
+
+    async def test_request_without_reply_times_out_with_an_asyncio_timeout_error(self) -> None:
+        async def script(ws: Any, index: int) -> None:
+            await send_json(ws, ack_message())
+            await ignore_everything(ws)
+
+        async with FakeServer(script) as server:
+            client = self.client(server.url)
+            await client.connect()
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            with self.assertRaises(asyncio.TimeoutError) as caught:
+                await client.request_data(["cpu_percent"], 5, timeout=0.3)
+            self.assertIsInstance(caught.exception, RequestTimeoutError)
+            self.assertIsInstance(caught.exception, QbtMonitorError)
+            self.assertEqual(caught.exception.code, "TIMEOUT")
+            self.assertLess(loop.time() - started, 1.5)
+
+    async def test_an_error_reply_raises_a_typed_error_with_the_servers_code(self) -> None:
+        async def script(ws: Any, index: int) -> None:
+            await send_json(ws, ack_message())
+            async for raw in ws:
+                request = json.loads(raw)
+                if request.get("type") == "request_data":
+                    await send_json(ws, {"type": "error", "id": "e1", "timestamp": "2024-01-01T12:00:00Z", "meta": {"reply_to": request["id"]},
+                                         "data": {"code": "UNAVAILABLE", "message": "metric history is not available on this server", "retry_after": 1500}})
+
+        async with FakeServer(script) as server:
+            client = self.client(server.url)
+            await client.connect()
+            with self.assertRaises(QbtMonitorError) as caught:
+                await client.request_data(["cpu_percent"], 10)
+            error = caught.exception
+            self.assertNotIsInstance(error, RequestTimeoutError)
+            self.assertEqual((error.code, error.retry_after), ("UNAVAILABLE", 1500))
+            self.assertEqual(error.message, "metric history is not available on this server")
+            self.assertEqual(error.reply["meta"]["reply_to"][:13], "request_data_")
+            self.assertEqual(client.state, self.State.OPEN, "an error reply does not end the connection")
+
+    async def test_close_while_reconnecting_leaves_no_tasks(self) -> None:
+        before = other_tasks()
+
+        async def script(ws: Any, index: int) -> None:
+            await send_json(ws, ack_message())
+            await ignore_everything(ws)
+
+        server = FakeServer(script)
+        await server.__aenter__()
+        client = self.Client(server.url, "fake-key", **{**FAST, "initial_delay": 0.2, "max_delay": 0.2, "ping_interval": 0.5})
+        seen = Collector()
+        client.on("*", seen)
+        await client.connect()
+        await server.stop()  # closes the connection (1001); every reconnect attempt is refused
+        await seen.wait_for(lambda m: m["type"] == "reconnecting" and m["data"]["attempt"] >= 2, timeout=5.0, what="2nd reconnect attempt")
+        await client.close()
+        self.assertEqual(client.state, self.State.CLOSED)
+        self.assertEqual(other_tasks() - before, set())
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,171 @@
+/**
+ * The Python client (clients/python) against real servers: runs its unittest suite with
+ * Debian's /usr/bin/python3 and asserts it passes.
+ *
+ * Two servers run in this process: `main`, shared by most tests, and `restart`, which the restart
+ * test stops and starts again on the same port and data directory. The Python side drives them
+ * through a small loopback HTTP control channel (test only):
+ *   POST /publish {server, events: [{name, data}]}  publish, wait until delivered  -> {last_seq}
+ *   POST /stop    {server}                          app.stop('test') (clients get 1001)
+ *   POST /start   {server, events?}                 start on the same port and data dir; the events
+ *                                                   are published before any client can connect
+ *   POST /restart {server, events?}                 /stop then /start
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ADMIN_KEY, READ_KEY, startServer, type TestServer } from './support/server.js';
+
+const PYTHON = '/usr/bin/python3';
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SUITE_TIMEOUT_MS = 120_000;
+const IN_CI = process.env.CI === 'true';
+
+interface Managed {
+  server: TestServer | undefined;
+  port: number;
+  dataDir: string;
+}
+
+type EventSpec = { name: string; data: Record<string, unknown> };
+
+/** Why the Python suite cannot run here, or undefined when it can. */
+function pythonMissing(): string | undefined {
+  const probe = spawnSync(PYTHON, ['-c', 'import websockets; print(websockets.__version__)'], { encoding: 'utf8', timeout: 20_000 });
+  if (probe.error) return `${PYTHON} not runnable: ${probe.error.message}`;
+  if (probe.status !== 0) return `${PYTHON} cannot import websockets (install Debian's python3-websockets): ${probe.stderr.trim()}`;
+  return undefined;
+}
+
+describe('Python client', () => {
+  const servers = new Map<string, Managed>();
+  let control: Server | undefined;
+  let controlUrl = '';
+
+  async function startManaged(name: string): Promise<void> {
+    const server = await startServer();
+    servers.set(name, { server, port: server.port, dataDir: server.dataDir });
+  }
+
+  function managed(name: unknown): Managed {
+    const entry = servers.get(typeof name === 'string' ? name : 'main');
+    if (!entry) throw new Error(`unknown server ${String(name)}`);
+    return entry;
+  }
+
+  async function publishAll(entry: Managed, events: EventSpec[] | undefined): Promise<number> {
+    const app = entry.server?.app;
+    if (!app) throw new Error('server is stopped');
+    for (const { name, data } of events ?? []) app.publish(name, data);
+    await app.bus.flush();
+    return app.hub.lastSeq;
+  }
+
+  async function stop(entry: Managed): Promise<void> {
+    // app.stop, not server.stop: the harness would delete the data directory the restart needs.
+    await entry.server?.app.stop('test');
+    entry.server = undefined;
+  }
+
+  async function start(entry: Managed, events: EventSpec[] | undefined): Promise<number> {
+    if (entry.server) throw new Error('server is running');
+    entry.server = await startServer({ server: { port: entry.port } }, { dataDir: entry.dataDir });
+    // No I/O has been processed since the listener opened (only promise continuations), and the
+    // event log appends synchronously: these events are logged before any client can reconnect.
+    return publishAll(entry, events);
+  }
+
+  async function handle(path: string, body: { server?: string; events?: EventSpec[] }): Promise<object> {
+    const entry = managed(body.server);
+    switch (path) {
+      case '/publish':
+        return { last_seq: await publishAll(entry, body.events) };
+      case '/stop':
+        await stop(entry);
+        return { ok: true };
+      case '/start':
+        return { last_seq: await start(entry, body.events) };
+      case '/restart':
+        await stop(entry);
+        return { last_seq: await start(entry, body.events) };
+      default:
+        throw new Error(`unknown control path ${path}`);
+    }
+  }
+
+  before(async () => {
+    await startManaged('main');
+    await startManaged('restart');
+    control = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const reply = (status: number, payload: object) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(payload));
+        };
+        let body: { server?: string; events?: EventSpec[] };
+        try {
+          body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+        } catch {
+          reply(400, { error: 'body must be JSON' });
+          return;
+        }
+        handle(req.url ?? '/', body).then(
+          (payload) => reply(200, payload),
+          (error: unknown) => reply(500, { error: String(error) }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => control!.listen(0, '127.0.0.1', resolve));
+    controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    await new Promise<void>((resolve) => (control ? control.close(() => resolve()) : resolve()));
+    for (const entry of servers.values()) {
+      await stop(entry);
+      rmSync(entry.dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('its unittest suite passes against real servers (python3 -m unittest discover -s clients/python/tests)', async (t) => {
+    const missing = pythonMissing();
+    if (missing) {
+      if (IN_CI) assert.fail(missing);
+      t.skip(missing);
+      return;
+    }
+    const env = {
+      ...process.env,
+      QBTM_WS_URL: `ws://127.0.0.1:${managed('main').port}/ws`,
+      QBTM_RESTART_WS_URL: `ws://127.0.0.1:${managed('restart').port}/ws`,
+      QBTM_ADMIN_KEY: ADMIN_KEY,
+      QBTM_READ_KEY: READ_KEY,
+      QBTM_CONTROL_URL: controlUrl,
+      QBTM_REQUIRE_SERVER: '1',
+      PYTHONDONTWRITEBYTECODE: '1',
+      PYTHONUNBUFFERED: '1',
+      PYTHONIOENCODING: 'utf-8',
+    };
+    const child = spawn(PYTHON, ['-m', 'unittest', 'discover', '-s', 'clients/python/tests', '-v'], { cwd: REPO, env });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), SUITE_TIMEOUT_MS);
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code, signal) => resolve({ code, signal }));
+    }).finally(() => clearTimeout(timer));
+    const summary = output.trim().split('\n').filter((line) => /^(Ran \d+ tests|OK|FAILED)/.test(line));
+    t.diagnostic(summary.join(' | '));
+    if (process.env.QBTM_SHOW_PYTHON_OUTPUT === '1') t.diagnostic(output);
+    assert.equal(exit.code, 0, `python unittest exited with ${exit.code ?? exit.signal}:\n${output}`);
+    assert.doesNotMatch(output, /skipped/i, `no test may be skipped here:\n${output}`);
+  });
+});
