@@ -96,6 +96,7 @@ describe('rate limit', () => {
       assert.deepEqual(replies.map((m) => m.type), ['pong', 'pong', 'pong', 'error', 'error']);
       const limited = replies[3]!;
       assert.equal(limited.data.code, ErrorCode.RATE_LIMIT_EXCEEDED);
+      assert.equal(limited.meta?.reply_to, 'p3', 'the dropped request is named, so its sender can stop waiting');
       assert.ok(limited.data.retry_after > 0 && limited.data.retry_after <= 1000, `retry_after ${limited.data.retry_after}`);
       for (let i = 0; i < 10; i += 1) client.send({ type: 'ping' });
       const closed = await client.waitClosed();

@@ -83,7 +83,8 @@ export function createDispatcher(hub: Hub, handlers: RequestHandlers) {
   return async function dispatch(session: Session, raw: RawData, isBinary: boolean): Promise<void> {
     const admitted = session.admit();
     if (!admitted.ok) {
-      session.reply(errorMessage(ErrorCode.RATE_LIMIT_EXCEEDED, 'message rate exceeded; message dropped', undefined, admitted.retryAfterMs));
+      const replyTo = isBinary ? undefined : messageId(rawText(raw));
+      session.reply(errorMessage(ErrorCode.RATE_LIMIT_EXCEEDED, 'message rate exceeded; message dropped', replyTo, admitted.retryAfterMs));
       if (admitted.exhausted) session.close(CloseCode.RATE_LIMITED, 'rate limit exceeded repeatedly');
       return;
     }
@@ -110,6 +111,16 @@ export function createDispatcher(hub: Hub, handlers: RequestHandlers) {
       if (!known) throw error;
     }
   };
+}
+
+/** The `id` of a message that will not be handled, so its sender can match the error to its request. */
+function messageId(text: string): string | undefined {
+  try {
+    const { id } = JSON.parse(text) as { id?: unknown };
+    return typeof id === 'string' && id.length <= 128 ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function rawText(raw: RawData): string {
