@@ -6,6 +6,7 @@ import { Parser } from '@asyncapi/parser';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { stringify } from 'yaml';
+import { configReference } from '../src/config/reference.js';
 import { buildAsyncApi } from '../src/protocol/asyncapi.js';
 import { CloseCode, ErrorCode } from '../src/protocol/index.js';
 import { ADMIN_KEY, READ_KEY, startServer } from './support/server.js';
@@ -22,6 +23,13 @@ describe('docs/protocol.md', () => {
   for (const [name, code] of Object.entries(CloseCode)) {
     test(`documents close code ${code} (${name})`, () => assert.match(protocolDoc, new RegExp(`^\\| ${code} \\|`, 'm')));
   }
+});
+
+describe('docs/configuration.md', () => {
+  test('is what the config schema generates (run `npm run docs:config` after changing it)', () => {
+    const committed = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');
+    assert.equal(committed, configReference());
+  });
 });
 
 describe('docs/asyncapi.yaml', () => {

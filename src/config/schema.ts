@@ -99,13 +99,96 @@ export const LimitsConfigSchema = Type.Object(
 export const MetricsConfigSchema = Type.Object(
   {
     interval: Type.Number({ minimum: 0.1, default: 1, description: 'Seconds between system samples.' }),
+    sample_system: Type.Boolean({
+      default: true,
+      description: 'Sample this machine and publish performance.system. Turn off on a node whose machine another node already samples.',
+    }),
+    retention: Type.Object(
+      {
+        raw_hours: Type.Number({
+          exclusiveMinimum: 0,
+          default: 24,
+          description: 'How long raw samples (system and custom) are kept; request_data and the history endpoint read them.',
+        }),
+        summary_days: Type.Number({
+          exclusiveMinimum: 0,
+          default: 30,
+          description: 'How long per-minute summaries (avg, min, max) of every metric are kept.',
+        }),
+      },
+      section,
+    ),
+    max_custom_metrics: Type.Integer({
+      minimum: 1,
+      default: 500,
+      description: 'Distinct custom metric names kept; POST /api/v1/metrics refuses new names beyond it.',
+    }),
+    max_tag_sets: Type.Integer({
+      minimum: 1,
+      default: 100,
+      description: 'Distinct tag combinations per custom metric exported to Prometheus; samples with further ones are counted as dropped.',
+    }),
   },
   section,
 );
 
+export const AlertRuleSchema = Type.Object(
+  {
+    metric: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'A field of performance.system (cpu_percent, memory_percent, disk_usage_percent, network_io.bytes_sent, process_count, ...) or a custom metric name.',
+    }),
+    comparison: Type.Union([Type.Literal('>'), Type.Literal('>='), Type.Literal('<'), Type.Literal('<=')], {
+      default: '>',
+      description: 'How the value is compared with the threshold.',
+    }),
+    threshold: Type.Number({ description: 'The value past which the rule is breached.' }),
+    level: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')], { default: 'warning' }),
+    for: Type.Number({ minimum: 0, default: 0, description: 'Seconds the breach must last before the alert fires (or escalates).' }),
+    clear_threshold: Type.Optional(
+      Type.Number({ description: 'The rule clears once the value is back past this. Default: the threshold less the hysteresis.' }),
+    ),
+    hysteresis: Type.Optional(
+      Type.Number({ minimum: 0, description: 'How far back past the threshold the value must go to clear the rule. Default: 5% of |threshold|.' }),
+    ),
+    type: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$',
+        description: 'The alert type (event alert.<type>). Rules of one type are the levels of one alert. Default: cpu, memory or disk for those metrics, else the metric name.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const defaultRule = (metric: string, level: 'warning' | 'critical', threshold: number, clear: number, forSeconds: number) => ({
+  metric,
+  comparison: '>',
+  threshold,
+  level,
+  for: forSeconds,
+  clear_threshold: clear,
+});
+
 export const AlertsConfigSchema = Type.Object(
   {
-    rules: Type.Array(Type.Object({}, { additionalProperties: true }), { default: [] }),
+    rules: Type.Array(AlertRuleSchema, {
+      default: [
+        defaultRule('cpu_percent', 'warning', 80, 70, 30),
+        defaultRule('cpu_percent', 'critical', 95, 90, 30),
+        defaultRule('memory_percent', 'warning', 85, 80, 30),
+        defaultRule('memory_percent', 'critical', 95, 90, 30),
+        defaultRule('disk_usage_percent', 'warning', 90, 88, 60),
+        defaultRule('disk_usage_percent', 'critical', 95, 93, 60),
+      ],
+      description: 'Threshold rules over system and custom metrics. Giving rules replaces these defaults; [] turns them off.',
+    }),
+    qbittorrent_unreachable_seconds: Type.Number({
+      exclusiveMinimum: 0,
+      default: 30,
+      description: 'How long status.qbittorrent_client may stay disconnected or auth_failed before alert.qbittorrent fires.',
+    }),
   },
   section,
 );
@@ -132,7 +215,12 @@ export const ClipboardConfigSchema = Type.Object(
 export const ClusterConfigSchema = Type.Object(
   {
     redis_url: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis shared by the nodes of a cluster. Unset: one process.' })),
-    node_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'This node\'s name in `meta.node`.' })),
+    node_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'This node\'s name in `meta.node`. Default: the host name (set it when two nodes share a host).' })),
+    key_prefix: Type.String({
+      pattern: '^[A-Za-z0-9_.:-]{1,64}$',
+      default: 'qbtm',
+      description: 'Prefix of the Redis keys and channel of this cluster: clusters with different prefixes share a Redis without meeting.',
+    }),
   },
   section,
 );
@@ -156,3 +244,4 @@ export const ConfigSchema = Type.Object(
 
 export type Config = Static<typeof ConfigSchema>;
 export type ApiKeyConfig = Static<typeof ApiKeySchema>;
+export type AlertRuleConfig = Static<typeof AlertRuleSchema>;

@@ -1,7 +1,8 @@
 /** Fills defaults and validates a config value; every problem is reported with the field it concerns. */
 import { Value } from '@sinclair/typebox/value';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { type Config, ConfigSchema } from './schema.js';
+import { ruleProblems } from '../sources/alerts/rules.js';
+import { AlertsConfigSchema, type Config, ConfigSchema } from './schema.js';
 
 const check = TypeCompiler.Compile(ConfigSchema);
 
@@ -43,5 +44,7 @@ function crossFieldProblems(config: Config): string[] {
       problems.push(`auth.api_keys.${index}: give exactly one of "key" or "key_sha256"`);
     }
   });
+  // Rules that fail the schema are reported by it; only well-formed ones are checked against each other.
+  if (Value.Check(AlertsConfigSchema, config.alerts)) problems.push(...ruleProblems(config.alerts.rules));
   return problems;
 }

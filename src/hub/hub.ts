@@ -85,6 +85,11 @@ export class Hub {
     return new Set([...this.#bySubscribedType.values()].flatMap((set) => [...set])).size;
   }
 
+  /** Puts state restored from the store (active alerts) into the connect-time snapshot, without fanning it out. */
+  seed(events: readonly HubEvent[]): void {
+    for (const event of events) this.#state.record(event);
+  }
+
   /** Sends the current state, each message marked `meta.snapshot`, as far as the subscriber's subscriptions take it. */
   sendSnapshot(subscriber: Subscriber): void {
     for (const event of this.#state.events()) {

@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { applyOverrides, type ConfigOverrides } from '../config/load.js';
 import { LiveConfig } from '../config/live-config.js';
 import type { Config } from '../config/schema.js';
@@ -14,15 +15,29 @@ import { type Bus, createLocalBus } from '../hub/bus.js';
 import type { EventData } from '../hub/event.js';
 import type { EventLog } from '../hub/event-log.js';
 import { Hub } from '../hub/hub.js';
-import { CloseCode } from '../protocol/index.js';
+import { connectRedisBus, type RedisBus } from '../hub/redis/redis-bus.js';
+import { CloseCode, ErrorCode } from '../protocol/index.js';
+import { isoNow } from '../protocol/envelope.js';
+import { type AlertEngine, createAlertEngine } from '../sources/alerts/engine.js';
+import { recordApiResponseTimes } from '../sources/custom-metrics/api-response-time.js';
 import { createLifecycle, type Lifecycle, type StopReason } from '../sources/lifecycle.js';
+import { createSystemMetricsCollector } from '../sources/system-metrics/index.js';
 import { openDatabase, type Db } from '../store/database.js';
+import { createMetricHistory, type MetricHistory } from '../store/metric-history.js';
+import { createSqliteAlertStore } from '../store/sqlite-alert-store.js';
 import { createSqliteEventLog } from '../store/sqlite-event-log.js';
+import { createSqliteMetricStore } from '../store/sqlite-metric-store.js';
 import { KeyRing, resolveApiKeys } from './api-keys.js';
+import { registerAlertRoutes } from './http/alerts-routes.js';
 import { registerConfigRoutes } from './http/config-routes.js';
+import { registerCustomMetricRoutes } from './http/custom-metrics-routes.js';
 import { registerErrorHandler } from './http/errors.js';
 import { registerHealth } from './http/health.js';
+import { registerPerformanceRoutes } from './http/performance-routes.js';
+import { registerPrometheusRoute } from './http/prometheus-route.js';
 import { pinoLevel } from './logger.js';
+import { createPrometheusExporter } from './prometheus.js';
+import { RequestError, type RequestHandlers } from './ws/dispatch.js';
 import { WsServer } from './ws/ws-server.js';
 
 export interface AppOptions {
@@ -44,6 +59,9 @@ export interface App {
   readonly http: FastifyInstance;
   /** The running config; changes through `liveConfig.apply` (file edits and the REST API do). */
   readonly liveConfig: LiveConfig;
+  /** Metric samples and summaries in the store. */
+  readonly metrics: MetricHistory;
+  readonly alerts: AlertEngine;
   /** Publishes an event from a source (what tests and the benchmark use too). */
   publish(name: string, data: EventData): void;
   /** Listens; resolves with the bound address. */
@@ -61,9 +79,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   mkdirSync(dataDir, { recursive: true });
   logger.level = pinoLevel(config.log_level);
 
+  // In a cluster the event log and the bus are Redis's, shared by every node; otherwise SQLite's and this process's.
+  const cluster = config.cluster.redis_url ? await connectCluster(config, logger) : undefined;
   const db: Db = openDatabase(dataDir);
-  const log = createSqliteEventLog(db);
-  const bus = createLocalBus({ log, onError: (err, event) => logger.error({ err, event: event.name }, 'event delivery failed') });
+  const log = cluster?.log ?? createSqliteEventLog(db);
+  const bus: Bus = cluster ?? createLocalBus({ log, onError: (err, event) => logger.error({ err, event: event.name }, 'event delivery failed') });
   const hub = await Hub.create({ bus, log, maxReplayEvents: config.server.max_replay_events });
   const liveConfig = new LiveConfig(config, {
     publish: bus.publish,
@@ -76,7 +96,33 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger.level = pinoLevel(next.log_level);
     if (fields.some((field) => field.startsWith('auth.api_keys'))) keys = loadKeys(next);
   });
-  const ws = new WsServer({ hub, config: () => liveConfig.current, keys: () => keys, handlers: {}, logger });
+  const history = createMetricHistory({
+    store: createSqliteMetricStore(db),
+    bus,
+    config,
+    onError: (err) => logger.error({ err }, 'metric history failed'),
+  });
+  const alertStore = createSqliteAlertStore(db);
+  const alerts = createAlertEngine({ bus, store: alertStore, config, onError: (err) => logger.error({ err }, 'alert engine failed') });
+  // Alerts still active from the previous run are state, not news: into the snapshot, not onto the bus.
+  hub.seed(alerts.activeEvents());
+  const collector = createSystemMetricsCollector({ intervalSec: config.metrics.interval, publish: bus.publish, logger });
+  const handlers: RequestHandlers = {
+    requestData: ({ metrics, history_minutes }) => history.query(metrics, history_minutes ?? 0),
+    async resolveAlert({ alert_id, resolution }, by) {
+      if (!(await alerts.resolve(alert_id, resolution, by.name))) throw new RequestError(ErrorCode.NOT_FOUND, `no active alert "${alert_id}"`);
+    },
+  };
+  const ws = new WsServer({ hub, config: () => liveConfig.current, keys: () => keys, handlers, logger });
+  const prometheus = createPrometheusExporter({ bus, hub, ws, alerts, config });
+  liveConfig.onChange((next) => {
+    collector.reconfigure({ intervalSec: next.metrics.interval });
+    if (next.metrics.sample_system) collector.start();
+    else void collector.stop();
+    history.reconfigure(next);
+    alerts.reconfigure(next);
+    prometheus.reconfigure(next);
+  });
   const http = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -86,12 +132,21 @@ export async function createApp(options: AppOptions): Promise<App> {
   const startedAt = Date.now();
 
   registerErrorHandler(http);
-  registerHealth(http, { hub, ws, startedAt });
+  recordApiResponseTimes(http, bus.publish);
+  registerHealth(http, { hub, ws, startedAt, cluster: cluster?.health });
   registerConfigRoutes(http, { live: liveConfig, keys: () => keys, configPath: options.configPath, requestRestart: () => requestRestart() });
+  const current = () => liveConfig.current;
+  registerCustomMetricRoutes(http, { keys: () => keys, history, config: current, publish: bus.publish });
+  registerPerformanceRoutes(http, { keys: () => keys, history, config: current });
+  registerAlertRoutes(http, { keys: () => keys, alerts });
+  registerPrometheusRoute(http, { keys: () => keys, exporter: prometheus });
   http.server.on('upgrade', ws.handleUpgrade);
 
   const pruneTimer = setInterval(() => {
-    log.prune(Date.now() - liveConfig.current.server.event_retention_hours * 3_600_000).catch((err: unknown) => logger.error({ err }, 'event log prune failed'));
+    const cutoff = Date.now() - liveConfig.current.server.event_retention_hours * 3_600_000;
+    log.prune(cutoff).catch((err: unknown) => logger.error({ err }, 'event log prune failed'));
+    // Resolved alerts are kept as long as the events that announced them.
+    alertStore.pruneResolved(isoNow(cutoff));
   }, 3_600_000);
   pruneTimer.unref();
 
@@ -109,6 +164,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     ws,
     http,
     liveConfig,
+    metrics: history,
+    alerts,
     publish: bus.publish,
     requestRestart,
     restartRequested,
@@ -116,6 +173,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await http.listen({ host: config.server.host, port: config.server.port });
       const { port } = http.server.address() as AddressInfo;
       lifecycle.announceStart();
+      if (liveConfig.current.metrics.sample_system) collector.start();
       configWatcher = watchConfigFile(options.configPath, liveConfig, logger);
       const host = config.server.host;
       logger.info({ host, port }, 'qbt-monitor listening');
@@ -125,15 +183,35 @@ export async function createApp(options: AppOptions): Promise<App> {
       stopping ??= (async () => {
         configWatcher?.stop();
         ws.startDraining();
+        await collector.stop();
         lifecycle.announceStopping(reason);
+        await alerts.stop();
         await bus.flush();
         await ws.closeAll(CloseCode.GOING_AWAY, 'service_stopping', liveConfig.current.server.shutdown_grace_ms);
         clearInterval(pruneTimer);
+        prometheus.stop();
+        await history.stop();
         hub.close();
+        await cluster?.close();
         await http.close();
         db.close();
       })();
       return stopping;
     },
   };
+}
+
+/** This node's Redis bus (a clear error when Redis cannot be reached); its losing and finding Redis again are logged. */
+async function connectCluster({ cluster }: Config, logger: Logger): Promise<RedisBus> {
+  const bus = await connectRedisBus({
+    url: cluster.redis_url!,
+    nodeId: cluster.node_id ?? hostname(),
+    keyPrefix: cluster.key_prefix,
+    onError: (err, event) => logger.error({ err, event: event?.name }, 'cluster transport failed'),
+  });
+  bus.onStateChange(({ to, reason, dataLost, queued, dropped }) => {
+    if (to === 'degraded') logger.warn({ reason }, 'Redis lost: serving local clients, durable events wait for it');
+    if (to === 'live') logger.info({ queued, dropped, dataLost }, 'Redis back: catching up');
+  });
+  return bus;
 }

@@ -10,4 +10,58 @@ export const MIGRATIONS: readonly string[] = [
      data TEXT NOT NULL
    );
    CREATE INDEX events_recorded_at ON events (recorded_at);`,
+  // Metric history. System samples are one row per sample with a column per figure (a row per figure
+  // would be six times the rows); custom samples are a row each. Summaries cover every metric, by series.
+  `CREATE TABLE system_samples (
+     ts INTEGER PRIMARY KEY,
+     cpu_percent REAL,
+     memory_percent REAL,
+     disk_usage_percent REAL,
+     bytes_sent REAL,
+     bytes_recv REAL,
+     process_count REAL
+   );
+   CREATE TABLE metric_series (
+     id INTEGER PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     unit TEXT NOT NULL DEFAULT ''
+   );
+   CREATE TABLE custom_samples (
+     series_id INTEGER NOT NULL,
+     ts INTEGER NOT NULL,
+     value REAL NOT NULL
+   );
+   CREATE INDEX custom_samples_series_ts ON custom_samples (series_id, ts);
+   CREATE INDEX custom_samples_ts ON custom_samples (ts);
+   CREATE TABLE metric_minutes (
+     series_id INTEGER NOT NULL,
+     minute INTEGER NOT NULL,
+     avg REAL NOT NULL,
+     min REAL NOT NULL,
+     max REAL NOT NULL,
+     count INTEGER NOT NULL,
+     PRIMARY KEY (series_id, minute)
+   ) WITHOUT ROWID;
+   CREATE TABLE metric_rollup (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     rolled_until INTEGER NOT NULL
+   );`,
+  `CREATE TABLE alerts (
+     alert_id TEXT PRIMARY KEY,
+     type TEXT NOT NULL,
+     level TEXT NOT NULL,
+     status TEXT NOT NULL,
+     title TEXT NOT NULL,
+     message TEXT NOT NULL,
+     value REAL NOT NULL,
+     threshold REAL NOT NULL,
+     metadata TEXT NOT NULL,
+     raised_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     resolved_at TEXT,
+     resolution TEXT,
+     resolved_by TEXT
+   );
+   CREATE UNIQUE INDEX alerts_one_active_per_type ON alerts (type) WHERE status = 'active';
+   CREATE INDEX alerts_status_updated ON alerts (status, updated_at);`,
 ];

@@ -32,6 +32,8 @@ export async function startServer(overrides: Sections = {}, options: { dataDir?:
   const base: Sections = {
     log_level: 'ERROR',
     server: { host: '127.0.0.1', port: 0 },
+    // Tests that publish performance.system themselves must not race real samples; those that want them turn this on.
+    metrics: { sample_system: false },
     auth: {
       api_keys: [
         { name: 'test-admin', key: ADMIN_KEY, role: 'admin' },

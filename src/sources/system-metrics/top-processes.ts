@@ -119,8 +119,11 @@ async function systemInformationListing(resource: ProcessResource): Promise<Proc
       const perCore = process.platform === 'darwin' ? os.cpus().length : 1;
       return (await si.processes()).list.map(({ pid, name, cpu }) => ({ pid, name, value: cpu / perCore }));
     }
-    case 'memory':
-      return (await si.processes()).list.map(({ pid, name, mem }) => ({ pid, name, value: mem }));
+    case 'memory': {
+      // Resident size (KiB), not its `mem` share: ps rounds that to one decimal, so most processes read 0.0.
+      const totalBytes = os.totalmem();
+      return (await si.processes()).list.map(({ pid, name, memRss }) => ({ pid, name, value: ((memRss * 1024) / totalBytes) * 100 }));
+    }
     case 'disk':
       return [];
   }

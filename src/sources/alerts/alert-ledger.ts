@@ -1,0 +1,132 @@
+/**
+ * The alerts' life cycle: at most one active alert per type, from its first firing through escalations
+ * (same alert_id, higher level) to its resolution. Every change is stored, then published, in order.
+ */
+import { randomBytes } from 'node:crypto';
+import type { EventData } from '../../hub/event.js';
+import { isoNow } from '../../protocol/envelope.js';
+import { activeData, type AlertLevel, type AlertRecord, type AlertStore, resolvedData } from '../../store/sqlite-alert-store.js';
+import { type ProcessResource, topProcesses } from '../system-metrics/index.js';
+import { LEVEL_RANK } from './rules.js';
+import type { AlertTexts } from './texts.js';
+
+/** Names of the processes using the most of a resource, for `metadata.affected_processes`. */
+export type FindProcesses = (resource: ProcessResource) => Promise<string[]>;
+
+const AFFECTED_PROCESSES = 5;
+
+/** The top processes by the resource, each name once (a browser's many processes count as one). */
+export const findTopProcesses: FindProcesses = async (resource) => {
+  const names = (await topProcesses(resource, 2 * AFFECTED_PROCESSES)).map((top) => top.name);
+  return [...new Set(names)].slice(0, AFFECTED_PROCESSES);
+};
+
+export interface Raise {
+  type: string;
+  level: AlertLevel;
+  value: number;
+  threshold: number;
+  texts: AlertTexts;
+  /** The resource whose top processes the alert names; none: an empty list. */
+  resource?: ProcessResource;
+}
+
+/** Finding the top processes measures for a moment; past this the alert goes out without them. */
+const FIND_PROCESSES_TIMEOUT_MS = 3000;
+
+export class AlertLedger {
+  readonly #active = new Map<string, AlertRecord>();
+  readonly #store: AlertStore;
+  readonly #publish: (name: string, data: EventData) => void;
+  readonly #findProcesses: FindProcesses;
+  readonly #onError: (error: unknown) => void;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(options: {
+    store: AlertStore;
+    publish: (name: string, data: EventData) => void;
+    findProcesses: FindProcesses;
+    onError: (error: unknown) => void;
+  }) {
+    this.#store = options.store;
+    this.#publish = options.publish;
+    this.#findProcesses = options.findProcesses;
+    this.#onError = options.onError;
+    for (const record of this.#store.active()) this.#active.set(record.type, record);
+  }
+
+  active(type: string): AlertRecord | undefined {
+    return this.#active.get(type);
+  }
+
+  activeAlerts(): AlertRecord[] {
+    return [...this.#active.values()];
+  }
+
+  /** Fires a new alert of this type, or escalates the active one to a higher level; an equal or lower level changes nothing. */
+  raise({ type, level, value, threshold, texts, resource }: Raise): void {
+    const current = this.#active.get(type);
+    if (current && LEVEL_RANK[level] <= LEVEL_RANK[current.level]) return;
+    const now = isoNow();
+    const record: AlertRecord = {
+      alert_id: current?.alert_id ?? `alert_${randomBytes(6).toString('hex')}`,
+      type,
+      level,
+      status: 'active',
+      title: texts.title,
+      message: texts.message,
+      value,
+      threshold,
+      metadata: { affected_processes: [], suggestion: texts.suggestion },
+      raised_at: current?.raised_at ?? now,
+      updated_at: now,
+    };
+    this.#active.set(type, record);
+    this.#enqueue(async () => {
+      if (resource) record.metadata.affected_processes = await this.#processes(resource);
+      this.#store.saveActive(record);
+      this.#publish(`alert.${type}`, activeData(record));
+    });
+  }
+
+  /** Resolves the active alert of this type; undefined when there is none. */
+  resolve(type: string, resolution: string, resolvedBy: string): AlertRecord | undefined {
+    const current = this.#active.get(type);
+    if (!current) return undefined;
+    this.#active.delete(type);
+    const resolved = { ...current, status: 'resolved' as const, resolved_at: isoNow(), resolution, resolved_by: resolvedBy };
+    this.#enqueue(async () => {
+      this.#store.markResolved(resolved.alert_id, resolved);
+      this.#publish(`alert.${type}`, resolvedData(resolved));
+    });
+    return resolved;
+  }
+
+  findActive(alertId: string): AlertRecord | undefined {
+    return this.activeAlerts().find((record) => record.alert_id === alertId);
+  }
+
+  /** Resolves once every change so far is stored and published. */
+  settled(): Promise<void> {
+    return this.#queue;
+  }
+
+  #enqueue(task: () => Promise<void>): void {
+    this.#queue = this.#queue.then(task).catch(this.#onError);
+  }
+
+  async #processes(resource: ProcessResource): Promise<string[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<string[]>((resolve) => {
+      timer = setTimeout(() => resolve([]), FIND_PROCESSES_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([this.#findProcesses(resource), timeout]);
+    } catch (error) {
+      this.#onError(error);
+      return [];
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The alert engine: feeds metric values and component statuses from the bus to the threshold rules and
+ * the qBittorrent health check, which raise, escalate and resolve alerts through one ledger.
+ */
+import type { Config } from '../../config/schema.js';
+import type { Bus } from '../../hub/bus.js';
+import { createEvent, type HubEvent } from '../../hub/event.js';
+import { EventName } from '../../protocol/index.js';
+import { activeData, type AlertRecord, type AlertStore } from '../../store/sqlite-alert-store.js';
+import { readSystemValue, systemMetric } from '../../store/system-metrics.js';
+import { AlertLedger, type FindProcesses, findTopProcesses } from './alert-ledger.js';
+import { QBITTORRENT_ALERT_TYPE, QbittorrentHealth } from './qbittorrent-health.js';
+import { compileRules } from './rules.js';
+import { phrasebook } from './texts.js';
+import { ThresholdAlerts } from './threshold-alerts.js';
+
+export interface AlertEngine {
+  /** The active alerts, as events for the connect-time snapshot: at start, those restored from the store (they are not published again). */
+  activeEvents(): HubEvent[];
+  /** Resolves an active alert for an admin; undefined when no active alert has this id. */
+  resolve(alertId: string, resolution: string | undefined, resolvedBy: string): Promise<AlertRecord | undefined>;
+  /** Stored alerts, newest first. */
+  list(status: AlertRecord['status'] | undefined, limit: number): Promise<AlertRecord[]>;
+  activeAlerts(): AlertRecord[];
+  /** Applies changed rules, limits and locale at once. */
+  reconfigure(config: Config): void;
+  /** Resolves once every alert change so far is stored and published. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createAlertEngine(options: {
+  bus: Bus;
+  store: AlertStore;
+  config: Config;
+  /** Default: the top processes measured on this machine. */
+  findProcesses?: FindProcesses;
+  onError: (error: unknown) => void;
+}): AlertEngine {
+  const { bus, config } = options;
+  let phrases = phrasebook(config.locale);
+  const ledger = new AlertLedger({ ...options, findProcesses: options.findProcesses ?? findTopProcesses, publish: bus.publish });
+  const thresholds = new ThresholdAlerts(ledger, compileRules(config.alerts.rules), phrases);
+  const qbittorrent = new QbittorrentHealth(ledger, config.alerts.qbittorrent_unreachable_seconds, phrases);
+
+  const unsubscribe = bus.subscribe((event) => {
+    if (event.name === EventName.performanceSystem) {
+      for (const metric of thresholds.metrics) {
+        const value = readSystemValue(event.data, metric);
+        if (value !== undefined) thresholds.observe(metric, value, systemMetric(metric)?.unit ?? '');
+      }
+    } else if (event.type === 'performance') {
+      const { metric_name: metric, value, unit } = event.data;
+      if (typeof metric === 'string' && typeof value === 'number' && Number.isFinite(value) && !systemMetric(metric)) {
+        thresholds.observe(metric, value, typeof unit === 'string' ? unit : '');
+      }
+    } else if (event.name === EventName.statusQbittorrentClient) {
+      qbittorrent.observe(event.data);
+    }
+  });
+
+  return {
+    activeEvents: () =>
+      ledger.activeAlerts().map((record) => createEvent(`alert.${record.type}`, activeData(record), Date.parse(record.updated_at))),
+    async resolve(alertId, resolution, resolvedBy) {
+      const active = ledger.findActive(alertId);
+      if (!active) return undefined;
+      const resolved = ledger.resolve(active.type, resolution ?? phrases.resolvedByAdmin, resolvedBy);
+      thresholds.reset(active.type);
+      if (active.type === QBITTORRENT_ALERT_TYPE) qbittorrent.reset();
+      await ledger.settled();
+      return resolved;
+    },
+    async list(status, limit) {
+      await ledger.settled();
+      return options.store.list(status, limit);
+    },
+    activeAlerts: () => ledger.activeAlerts(),
+    reconfigure(next) {
+      phrases = phrasebook(next.locale);
+      thresholds.reconfigure(compileRules(next.alerts.rules), phrases);
+      qbittorrent.reconfigure(next.alerts.qbittorrent_unreachable_seconds, phrases);
+    },
+    settled: () => ledger.settled(),
+    async stop() {
+      unsubscribe();
+      qbittorrent.stop();
+      await ledger.settled();
+    },
+  };
+}

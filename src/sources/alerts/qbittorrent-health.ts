@@ -1,0 +1,91 @@
+/**
+ * alert.qbittorrent from `status.qbittorrent_client`: raised when qBittorrent has been unreachable
+ * (disconnected or auth_failed) longer than `alerts.qbittorrent_unreachable_seconds`, resolved when it
+ * reports connected again. Statuses in between (e.g. connecting) do not end the unreachable spell.
+ */
+import type { EventData } from '../../hub/event.js';
+import type { AlertLedger } from './alert-ledger.js';
+import type { Phrasebook } from './texts.js';
+
+export const QBITTORRENT_ALERT_TYPE = 'qbittorrent';
+const UNREACHABLE: ReadonlySet<string> = new Set(['disconnected', 'auth_failed']);
+/** The link was switched off: nothing is unreachable any more, though an active alert waits for `connected`. */
+const NOT_CONFIGURED = 'not_configured';
+
+export class QbittorrentHealth {
+  readonly #ledger: AlertLedger;
+  #limitMs: number;
+  #phrases: Phrasebook;
+  /** When the current unreachable spell began. */
+  #since: number | undefined;
+  #status = '';
+  #address: string | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(ledger: AlertLedger, limitSeconds: number, phrases: Phrasebook) {
+    this.#ledger = ledger;
+    this.#limitMs = limitSeconds * 1000;
+    this.#phrases = phrases;
+  }
+
+  observe(data: EventData): void {
+    const status = String(data.status);
+    if (UNREACHABLE.has(status)) {
+      this.#status = status;
+      this.#address = addressOf(data.connection_info);
+      if (this.#since === undefined) this.#startSpell();
+      return;
+    }
+    if (status !== 'connected' && status !== NOT_CONFIGURED) return;
+    this.#endSpell();
+    if (status === 'connected') this.#ledger.resolve(QBITTORRENT_ALERT_TYPE, this.#phrases.qbittorrentReconnected, 'system');
+  }
+
+  reconfigure(limitSeconds: number, phrases: Phrasebook): void {
+    this.#limitMs = limitSeconds * 1000;
+    this.#phrases = phrases;
+    if (this.#since !== undefined) this.#schedule();
+  }
+
+  /** After an admin resolved the alert: if qBittorrent is still unreachable, a new spell must last the limit again. */
+  reset(): void {
+    if (this.#since !== undefined) this.#startSpell();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+
+  #startSpell(): void {
+    this.#since = Date.now();
+    this.#schedule();
+  }
+
+  #endSpell(): void {
+    this.#since = undefined;
+    clearTimeout(this.#timer);
+  }
+
+  #schedule(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, this.#since! + this.#limitMs - Date.now()));
+    this.#timer.unref();
+  }
+
+  #fire(): void {
+    const seconds = Math.round((Date.now() - this.#since!) / 100) / 10;
+    this.#ledger.raise({
+      type: QBITTORRENT_ALERT_TYPE,
+      level: 'critical',
+      value: seconds,
+      threshold: this.#limitMs / 1000,
+      texts: this.#phrases.qbittorrentUnreachable({ status: this.#status, seconds, address: this.#address }),
+    });
+  }
+}
+
+function addressOf(info: unknown): string | undefined {
+  const { host, port } = (info ?? {}) as { host?: unknown; port?: unknown };
+  if (typeof host !== 'string' || host === '') return undefined;
+  return typeof port === 'number' ? `${host}:${port}` : host;
+}
