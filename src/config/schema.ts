@@ -199,6 +199,10 @@ export const QbittorrentConfigSchema = Type.Object(
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
     api_key: Type.Optional(Type.String({ description: 'qBittorrent 5.2+ API key, instead of username/password.' })),
+    health_check_interval: Type.Number({ minimum: 0.1, maximum: 3600, default: 5, description: 'Seconds between health checks while connected.' }),
+    status_interval: Type.Number({ minimum: 1, maximum: 86400, default: 30, description: 'Seconds between periodic status messages (one is also sent on every change).' }),
+    timeout: Type.Number({ minimum: 0.1, maximum: 300, default: 5, description: 'Seconds each WebUI call may take.' }),
+    reconnect_max_delay: Type.Number({ minimum: 0.1, maximum: 3600, default: 30, description: 'Longest wait between reconnect attempts (exponential backoff from 1 s, with jitter).' }),
   },
   section,
 );

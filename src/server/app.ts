@@ -20,6 +20,7 @@ import { CloseCode, ErrorCode } from '../protocol/index.js';
 import { isoNow } from '../protocol/envelope.js';
 import { type AlertEngine, createAlertEngine } from '../sources/alerts/engine.js';
 import { recordApiResponseTimes } from '../sources/custom-metrics/api-response-time.js';
+import { createComponents } from '../sources/components.js';
 import { createLifecycle, type Lifecycle, type StopReason } from '../sources/lifecycle.js';
 import { createSystemMetricsCollector } from '../sources/system-metrics/index.js';
 import { openDatabase, type Db } from '../store/database.js';
@@ -27,14 +28,17 @@ import { createMetricHistory, type MetricHistory } from '../store/metric-history
 import { createSqliteAlertStore } from '../store/sqlite-alert-store.js';
 import { createSqliteEventLog } from '../store/sqlite-event-log.js';
 import { createSqliteMetricStore } from '../store/sqlite-metric-store.js';
+import { createSqliteSeenStore } from '../store/sqlite-seen-store.js';
 import { KeyRing, resolveApiKeys } from './api-keys.js';
 import { registerAlertRoutes } from './http/alerts-routes.js';
 import { registerConfigRoutes } from './http/config-routes.js';
 import { registerCustomMetricRoutes } from './http/custom-metrics-routes.js';
+import { registerDashboard } from './http/dashboard.js';
 import { registerErrorHandler } from './http/errors.js';
 import { registerHealth } from './http/health.js';
 import { registerPerformanceRoutes } from './http/performance-routes.js';
 import { registerPrometheusRoute } from './http/prometheus-route.js';
+import { registerTorrentRoutes } from './http/torrents-routes.js';
 import { pinoLevel } from './logger.js';
 import { createPrometheusExporter } from './prometheus.js';
 import { RequestError, type RequestHandlers } from './ws/dispatch.js';
@@ -84,7 +88,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   const db: Db = openDatabase(dataDir);
   const log = cluster?.log ?? createSqliteEventLog(db);
   const bus: Bus = cluster ?? createLocalBus({ log, onError: (err, event) => logger.error({ err, event: event.name }, 'event delivery failed') });
-  const hub = await Hub.create({ bus, log, maxReplayEvents: config.server.max_replay_events });
+  const hub = await Hub.create({
+    bus,
+    log,
+    maxReplayEvents: config.server.max_replay_events,
+    onLogError: (err) => logger.warn({ err }, 'event log unreadable: resuming client sent a snapshot'),
+  });
   const liveConfig = new LiveConfig(config, {
     publish: bus.publish,
     prepare: (raw) => applyOverrides(raw, options.overrides ?? {}),
@@ -114,8 +123,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
   };
   const ws = new WsServer({ hub, config: () => liveConfig.current, keys: () => keys, handlers, logger });
+  const components = createComponents({ config: () => liveConfig.current, publish: bus.publish, seen: createSqliteSeenStore(db), logger });
   const prometheus = createPrometheusExporter({ bus, hub, ws, alerts, config });
-  liveConfig.onChange((next) => {
+  liveConfig.onChange((next, _previous, fields) => {
+    components.reconfigure(next, fields);
     collector.reconfigure({ intervalSec: next.metrics.interval });
     if (next.metrics.sample_system) collector.start();
     else void collector.stop();
@@ -139,7 +150,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerCustomMetricRoutes(http, { keys: () => keys, history, config: current, publish: bus.publish });
   registerPerformanceRoutes(http, { keys: () => keys, history, config: current });
   registerAlertRoutes(http, { keys: () => keys, alerts });
+  registerTorrentRoutes(http, { keys: () => keys, clipboard: components.clipboard });
   registerPrometheusRoute(http, { keys: () => keys, exporter: prometheus });
+  registerDashboard(http);
   http.server.on('upgrade', ws.handleUpgrade);
 
   const pruneTimer = setInterval(() => {
@@ -174,6 +187,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       const { port } = http.server.address() as AddressInfo;
       lifecycle.announceStart();
       if (liveConfig.current.metrics.sample_system) collector.start();
+      await components.start();
       configWatcher = watchConfigFile(options.configPath, liveConfig, logger);
       const host = config.server.host;
       logger.info({ host, port }, 'qbt-monitor listening');
@@ -184,6 +198,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         configWatcher?.stop();
         ws.startDraining();
         await collector.stop();
+        await components.stop();
         lifecycle.announceStopping(reason);
         await alerts.stop();
         await bus.flush();

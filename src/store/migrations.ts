@@ -64,4 +64,8 @@ export const MIGRATIONS: readonly string[] = [
    );
    CREATE UNIQUE INDEX alerts_one_active_per_type ON alerts (type) WHERE status = 'active';
    CREATE INDEX alerts_status_updated ON alerts (status, updated_at);`,
+  `CREATE TABLE seen_torrents (
+     key TEXT PRIMARY KEY,
+     seen_at INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
 ];

@@ -34,6 +34,8 @@ export async function startServer(overrides: Sections = {}, options: { dataDir?:
     server: { host: '127.0.0.1', port: 0 },
     // Tests that publish performance.system themselves must not race real samples; those that want them turn this on.
     metrics: { sample_system: false },
+    // Never the developer's own clipboard: tests that want one start an Xvfb display and turn this on.
+    clipboard: { enabled: false },
     auth: {
       api_keys: [
         { name: 'test-admin', key: ADMIN_KEY, role: 'admin' },

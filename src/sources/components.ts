@@ -1,0 +1,94 @@
+/**
+ * The monitored system: the qBittorrent WebUI client and the clipboard monitor that feeds it, built
+ * from the config, kept in step with live config changes, and publishing their statuses to the bus.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import type { EventData } from '../hub/event.js';
+import { EventName } from '../protocol/index.js';
+import type { SeenStore } from './clipboard/seen-store.js';
+import { type ClipboardMonitor, createClipboardMonitor } from './clipboard/monitor.js';
+import { customMetricEvent } from './custom-metrics/custom-metric.js';
+import { createQbittorrentMonitor, type QbittorrentMonitor, type QbittorrentSettings } from './qbittorrent/monitor.js';
+
+export interface Components {
+  qbittorrent: QbittorrentMonitor;
+  clipboard: ClipboardMonitor;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Applies a live config change to whichever component it concerns. */
+  reconfigure(next: Config, fields: readonly string[]): void;
+}
+
+export interface ComponentsOptions {
+  config: () => Config;
+  publish: (name: string, data: EventData) => void;
+  seen: SeenStore;
+  logger: Logger;
+}
+
+function qbittorrentSettings({ qbittorrent }: Config): QbittorrentSettings {
+  return {
+    url: qbittorrent.url,
+    username: qbittorrent.username,
+    password: qbittorrent.password,
+    apiKey: qbittorrent.api_key,
+    healthIntervalMs: qbittorrent.health_check_interval * 1000,
+    statusIntervalMs: qbittorrent.status_interval * 1000,
+    requestTimeoutMs: qbittorrent.timeout * 1000,
+    backoff: { initialDelayMs: 1000, maxDelayMs: qbittorrent.reconnect_max_delay * 1000 },
+  };
+}
+
+export function createComponents({ config, publish, seen, logger }: ComponentsOptions): Components {
+  const qbittorrent = createQbittorrentMonitor({
+    ...qbittorrentSettings(config()),
+    publish,
+    logger: logger.child({ component: 'qbittorrent_client' }),
+    // Every WebUI call's duration, like the REST API's own: the spec's api_response_time.
+    onCall: ({ endpoint, method, durationMs }) => {
+      const { name, data } = customMetricEvent({
+        metric_name: 'api_response_time',
+        value: Math.round(durationMs * 100) / 100,
+        unit: 'ms',
+        category: 'performance',
+        tags: { endpoint, method },
+      });
+      publish(name, data);
+    },
+  });
+  const clipboard = createClipboardMonitor({
+    checkIntervalSec: config().check_interval,
+    addTorrents: (urls) => {
+      const { category, save_path: savePath } = config().clipboard;
+      return qbittorrent.addTorrents(urls, { category, savePath });
+    },
+    publish,
+    seen,
+    logger: logger.child({ component: 'clipboard_monitor' }),
+  });
+
+  return {
+    qbittorrent,
+    clipboard,
+    async start() {
+      await qbittorrent.start();
+      if (config().clipboard.enabled) clipboard.start();
+      else publish(EventName.statusClipboardMonitor, clipboard.status());
+    },
+    async stop() {
+      await clipboard.stop();
+      await qbittorrent.stop();
+    },
+    reconfigure(next, fields) {
+      if (fields.includes('check_interval')) clipboard.reconfigure({ checkIntervalSec: next.check_interval });
+      if (fields.some((field) => field.startsWith('qbittorrent.'))) {
+        qbittorrent.reconfigure(qbittorrentSettings(next)).catch((err: unknown) => logger.error({ err }, 'qBittorrent reconfigure failed'));
+      }
+      if (fields.includes('clipboard.enabled')) {
+        if (next.clipboard.enabled) clipboard.start();
+        else void clipboard.stop().then(() => publish(EventName.statusClipboardMonitor, clipboard.status()));
+      }
+    },
+  };
+}

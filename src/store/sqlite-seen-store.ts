@@ -1,0 +1,12 @@
+/** The torrents the clipboard monitor has added (by info-hash or URL), in SQLite: never added twice, across restarts too. */
+import type { SeenStore } from '../sources/clipboard/seen-store.js';
+import type { Db } from './database.js';
+
+export function createSqliteSeenStore(db: Db): SeenStore {
+  const has = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM seen_torrents WHERE key = ?');
+  const add = db.prepare('INSERT OR IGNORE INTO seen_torrents (key, seen_at) VALUES (?, ?)');
+  return {
+    has: (key) => has.get(key) !== undefined,
+    add: (key) => void add.run(key, Date.now()),
+  };
+}
