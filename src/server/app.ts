@@ -31,6 +31,7 @@ import { KeyRing, resolveApiKeys } from './api-keys.js';
 import { registerAlertRoutes } from './http/alerts-routes.js';
 import { registerConfigRoutes } from './http/config-routes.js';
 import { registerCustomMetricRoutes } from './http/custom-metrics-routes.js';
+import { registerDashboard } from './http/dashboard.js';
 import { registerErrorHandler } from './http/errors.js';
 import { registerHealth } from './http/health.js';
 import { registerPerformanceRoutes } from './http/performance-routes.js';
@@ -146,6 +147,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerAlertRoutes(http, { keys: () => keys, alerts });
   registerTorrentRoutes(http, { keys: () => keys, clipboard: components.clipboard });
   registerPrometheusRoute(http, { keys: () => keys, exporter: prometheus });
+  registerDashboard(http);
   http.server.on('upgrade', ws.handleUpgrade);
 
   const pruneTimer = setInterval(() => {

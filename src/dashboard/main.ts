@@ -1,0 +1,79 @@
+/** The dashboard page: asks for a key once, keeps a session open with it, and renders the store's changes once per animation frame. */
+import { SystemCharts } from './charts.js';
+import { byId, refreshRelativeTimes, setText } from './dom.js';
+import { createFrameScheduler } from './frame.js';
+import { LoginForm, savedKey } from './login.js';
+import { type Session, startSession } from './session.js';
+import { DashboardStore, type Section } from './store.js';
+import { AlertsView } from './views/alerts-view.js';
+import { ComponentsView } from './views/components-view.js';
+import { ConnectionView } from './views/connection-view.js';
+import { FeedView } from './views/feed-view.js';
+import { FiguresView } from './views/figures-view.js';
+
+/** Besides the store's sections: once a second, for ages and the reconnect countdown. */
+type FrameWork = Section | 'clock';
+
+const frames = createFrameScheduler<FrameWork>(render);
+const store = new DashboardStore((section) => frames.mark(section));
+const dashboard = byId('dashboard');
+const forgetButton = byId<HTMLButtonElement>('forget-key');
+const historyNote = byId('history-note');
+const connectionView = new ConnectionView(store);
+const figuresView = new FiguresView(store);
+const charts = new SystemCharts(store.history, { cpu: byId('cpu-chart'), memory: byId('memory-chart'), disk: byId('disk-chart'), network: byId('network-chart') });
+const alertsView = new AlertsView(store, (alertId) => session?.resolveAlert(alertId));
+const componentsView = new ComponentsView(store);
+const feedView = new FeedView(store);
+const login = new LoginForm(signIn);
+let session: Session | undefined;
+
+function render(dirty: ReadonlySet<FrameWork>): void {
+  if (dirty.has('connection') || dirty.has('clock')) connectionView.render();
+  if (dirty.has('figures')) figuresView.render();
+  if (dirty.has('charts')) {
+    charts.update();
+    historyNote.hidden = store.historyError === undefined;
+    setText(historyNote, store.historyError ? `Earlier samples could not be loaded: ${store.historyError}` : '');
+  }
+  if (dirty.has('alerts')) alertsView.render();
+  if (dirty.has('components')) componentsView.render();
+  if (dirty.has('feed')) feedView.render();
+  if (dirty.has('clock')) refreshRelativeTimes(dashboard);
+}
+
+function showDashboard(shown: boolean): void {
+  dashboard.hidden = !shown;
+  forgetButton.hidden = !shown;
+}
+
+function signIn(key: string): void {
+  session?.close();
+  store.reset();
+  login.hide();
+  showDashboard(true);
+  session = startSession(key, store, {
+    // Kept only once the server has accepted it.
+    accepted: () => savedKey.save(key),
+    refused(reason) {
+      savedKey.forget();
+      session = undefined;
+      showDashboard(false);
+      login.show(`The server refused this key (${reason}). Paste the key qbt-monitor printed when it first started.`);
+    },
+  });
+}
+
+forgetButton.addEventListener('click', () => {
+  session?.close();
+  session = undefined;
+  savedKey.forget();
+  store.reset();
+  showDashboard(false);
+  login.show();
+});
+
+setInterval(() => frames.mark('clock'), 1000);
+const key = savedKey.load();
+if (key) signIn(key);
+else login.show();

@@ -1,0 +1,133 @@
+/** Active alerts (level, value against threshold, age, suggestion, a resolve button for admin keys) and the recently resolved ones they fade into. */
+import type { AlertActive } from '../../client/index.js';
+import { byId, fadeIn, fadeOutAndRemove, h, present, relativeTime, setText } from '../dom.js';
+import { alertValue, humanize } from '../format.js';
+import type { ActiveAlert, DashboardStore, ResolvedAlert } from '../store.js';
+
+const LEVEL_RANK: Readonly<Record<AlertActive['level'], number>> = { critical: 0, warning: 1, info: 2 };
+const LEVEL_LABEL: Readonly<Record<AlertActive['level'], string>> = { critical: 'Critical', warning: 'Warning', info: 'Info' };
+
+export class AlertsView {
+  readonly #store: DashboardStore;
+  readonly #onResolve: (alertId: string) => void;
+  readonly #count = byId('alert-count');
+  readonly #active = byId('alerts-container');
+  readonly #noActive = byId('no-alerts');
+  readonly #resolved = byId('resolved-alerts');
+  readonly #noResolved = byId('no-resolved');
+  /** Each active alert's card, and the rendering it shows (so that a card is rebuilt only when its alert changed). */
+  readonly #cards = new Map<string, { element: HTMLLIElement; shows: string }>();
+  readonly #resolvedItems = new Map<string, HTMLLIElement>();
+
+  constructor(store: DashboardStore, onResolve: (alertId: string) => void) {
+    this.#store = store;
+    this.#onResolve = onResolve;
+  }
+
+  render(): void {
+    this.#renderActive();
+    this.#renderResolved();
+  }
+
+  #renderActive(): void {
+    const alerts = [...this.#store.activeAlerts.values()].sort(
+      (a, b) => LEVEL_RANK[a.data.level] - LEVEL_RANK[b.data.level] || b.firedAt - a.firedAt,
+    );
+    const canResolve = this.#store.role === 'admin';
+    for (const [id, card] of this.#cards) {
+      if (this.#store.activeAlerts.has(id)) continue;
+      this.#cards.delete(id);
+      fadeOutAndRemove(card.element);
+    }
+    alerts.forEach((alert, index) => {
+      const shows = JSON.stringify([alert, canResolve]);
+      let card = this.#cards.get(alert.data.alert_id);
+      if (!card) {
+        card = { element: h('li', { 'data-alert-id': alert.data.alert_id }), shows: '' };
+        this.#cards.set(alert.data.alert_id, card);
+        fadeIn(card.element);
+      }
+      if (card.shows !== shows) {
+        card.shows = shows;
+        this.#fillCard(card.element, alert, canResolve);
+      }
+      // Cards still fading out stay at the end; the active ones keep their order before them.
+      const at = this.#active.children[index];
+      if (at !== card.element) this.#active.insertBefore(card.element, at ?? null);
+    });
+    setText(this.#count, String(alerts.length));
+    this.#count.setAttribute('aria-label', `${alerts.length} active`);
+    this.#noActive.hidden = alerts.length > 0;
+  }
+
+  #fillCard(card: HTMLLIElement, { data, firedAt, resolving, resolveError }: ActiveAlert, canResolve: boolean): void {
+    card.className = `alert alert--${data.level}`;
+    const titleId = `alert-title-${data.alert_id}`;
+    card.setAttribute('aria-labelledby', titleId);
+    const processes = data.metadata.affected_processes;
+    card.replaceChildren(
+      ...present([
+        h('div', { class: 'alert__head' }, h('span', { class: `level level--${data.level}` }, LEVEL_LABEL[data.level]), h('h3', { id: titleId, class: 'alert__title' }, data.title)),
+        h('p', { class: 'alert__message' }, data.message),
+        h(
+          'dl',
+          { class: 'facts facts--inline' },
+          fact('Value', alertValue(data.value, data.type)),
+          fact('Threshold', alertValue(data.threshold, data.type)),
+          fact('Raised', relativeTime(firedAt)),
+          processes.length > 0 && fact('Top processes', processes.join(', '), 'facts__wide'),
+        ),
+        data.metadata.suggestion && h('p', { class: 'alert__suggestion' }, h('strong', {}, 'Suggestion: '), data.metadata.suggestion),
+        canResolve && this.#resolveButton(data, resolving),
+        resolveError && h('p', { class: 'alert__error', role: 'alert' }, `Could not resolve: ${resolveError}`),
+      ]),
+    );
+  }
+
+  #resolveButton(data: AlertActive, resolving: boolean): HTMLButtonElement {
+    const button = h('button', { type: 'button', class: 'button button--small', 'aria-describedby': `alert-title-${data.alert_id}`, disabled: resolving }, resolving ? 'Resolving…' : 'Resolve');
+    button.addEventListener('click', () => this.#onResolve(data.alert_id));
+    return button;
+  }
+
+  #renderResolved(): void {
+    const entries = this.#store.resolvedAlerts;
+    const keys = new Set(entries.map(keyOf));
+    for (const [key, item] of this.#resolvedItems) {
+      if (keys.has(key)) continue;
+      this.#resolvedItems.delete(key);
+      item.remove();
+    }
+    entries.forEach((entry, index) => {
+      const key = keyOf(entry);
+      let item = this.#resolvedItems.get(key);
+      if (!item) {
+        item = resolvedItem(entry);
+        this.#resolvedItems.set(key, item);
+        fadeIn(item);
+      }
+      const at = this.#resolved.children[index];
+      if (at !== item) this.#resolved.insertBefore(item, at ?? null);
+    });
+    this.#noResolved.hidden = entries.length > 0;
+  }
+}
+
+function keyOf({ data }: ResolvedAlert): string {
+  return `${data.alert_id} ${data.resolved_at}`;
+}
+
+function resolvedItem({ data, was }: ResolvedAlert): HTMLLIElement {
+  return h(
+    'li',
+    { class: `resolved-alert resolved-alert--${data.level}`, 'data-alert-id': data.alert_id },
+    h('span', { class: `level level--${data.level}` }, LEVEL_LABEL[data.level]),
+    h('span', { class: 'resolved-alert__title' }, was?.title ?? `${humanize(data.type)} alert`),
+    h('span', { class: 'resolved-alert__how' }, 'resolved ', relativeTime(Date.parse(data.resolved_at)), ` by ${data.resolved_by}`),
+    data.resolution && h('span', { class: 'resolved-alert__resolution' }, data.resolution),
+  );
+}
+
+function fact(term: string, description: string | Node, className?: string): HTMLDivElement {
+  return h('div', { class: className }, h('dt', {}, term), h('dd', {}, description));
+}
