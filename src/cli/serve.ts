@@ -71,7 +71,7 @@ export async function serve(argv: string[]): Promise<void> {
       },
     });
     const { url } = await app.start();
-    process.stdout.write(`qbt-monitor listening on ${url} (WebSocket ${url.replace(/^http/, 'ws')}/ws)\n`);
+    process.stdout.write(`qbt-monitor listening on ${url} (dashboard ${url}/, WebSocket ${url.replace(/^http/, 'ws')}/ws)\n`);
 
     const outcome = await Promise.race([signalled, app.restartRequested.then(() => 'restart' as const)]);
     const reason = outcome === 'restart' ? 'configuration_update' : 'signal';
