@@ -12,9 +12,11 @@ import { pino } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { validateConfig } from '../src/config/validate.js';
-import { createApp } from '../src/server/app.js';
+import { type App, createApp } from '../src/server/app.js';
 
-const KEY = 'bench-key-0123456789abcdef';
+export const KEY = 'bench-key-0123456789abcdef';
+/** Every subscriber narrowed by a pattern and a filter: the matching path is exercised, not skipped. */
+export const SUBSCRIBE = { type: 'subscribe', data: { events: ['performance.system'], filters: { host: ['bench', 'other'] } } };
 const IN_FLIGHT_MESSAGES = 100_000;
 
 export interface Target {
@@ -58,26 +60,32 @@ export const bareWs: Target = {
   },
 };
 
+/** A qbt-monitor server on a free port with the benchmark's key; `cluster` makes it a cluster node. */
+export async function startBenchServer(cluster?: { redis_url: string; node_id: string; key_prefix: string }): Promise<{ app: App; port: number; dataDir: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'qbtm-bench-'));
+  const config = validateConfig(
+    {
+      log_level: 'ERROR',
+      server: { port: 0 },
+      auth: { api_keys: [{ name: 'bench', key: KEY, role: 'read' }] },
+      limits: { max_connections: 100_000 },
+      ...(cluster ? { cluster } : {}),
+    },
+    'bench',
+  );
+  const app = await createApp({ config, dataDir, configPath: join(dataDir, 'config.json'), logger: pino({ level: 'error' }) });
+  const { port } = await app.start();
+  return { app, port, dataDir };
+}
+
 export const qbtMonitor: Target = {
   name: 'qbt-monitor',
   async start() {
-    const dataDir = mkdtempSync(join(tmpdir(), 'qbtm-bench-'));
-    const config = validateConfig(
-      {
-        log_level: 'ERROR',
-        server: { port: 0 },
-        auth: { api_keys: [{ name: 'bench', key: KEY, role: 'read' }] },
-        limits: { max_connections: 100_000 },
-      },
-      'bench',
-    );
-    const app = await createApp({ config, dataDir, configPath: join(dataDir, 'config.json'), logger: pino({ level: 'error' }) });
-    const { port } = await app.start();
+    const { app, port, dataDir } = await startBenchServer();
     return {
       url: `ws://127.0.0.1:${port}/ws/performance`,
       headers: { Authorization: `Bearer ${KEY}` },
-      // Every subscriber narrowed by a pattern and a filter: the matching path is exercised, not skipped.
-      subscribe: { type: 'subscribe', data: { events: ['performance.system'], filters: { host: ['bench', 'other'] } } },
+      subscribe: SUBSCRIBE,
       publish: (data) => app.publish('performance.system', data as Record<string, unknown>),
       async stop() {
         await app.stop('bench');
@@ -110,38 +118,91 @@ function nextMessage<T>(child: ChildProcess, kind: string): Promise<T> {
   });
 }
 
+/** A subscriber process (subscribers.ts) with its N connections open, counting what they receive. */
+export interface SubscriberProcess {
+  readonly received: number;
+  /** Resolves at the process's next progress report (every 5 ms). */
+  progressed(): Promise<void>;
+  start(): void;
+  /** Stops counting; resolves with the count and the latency percentiles, and lets the process exit. */
+  finish(): Promise<{ received: number; p50: number; p99: number }>;
+  kill(): void;
+}
+
+export async function forkSubscribers(options: { url: string; count: number; headers: Record<string, string>; subscribe?: object }): Promise<SubscriberProcess> {
+  const child = fork(join(import.meta.dirname, 'subscribers.ts'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  let received = 0;
+  let reported = () => {};
+  let progressed = new Promise<void>((resolve) => (reported = resolve));
+  child.on('message', (m: { kind: string; received?: number }) => {
+    if (m.kind !== 'progress') return;
+    received = m.received ?? received;
+    reported();
+    progressed = new Promise<void>((resolve) => (reported = resolve));
+  });
+  child.send({ kind: 'connect', ...options });
+  try {
+    await nextMessage(child, 'ready');
+  } catch (error) {
+    child.kill();
+    throw error;
+  }
+  return {
+    get received() {
+      return received;
+    },
+    progressed: () => progressed,
+    start: () => child.send({ kind: 'start' }),
+    finish() {
+      child.send({ kind: 'finish' });
+      return nextMessage(child, 'result');
+    },
+    kill: () => child.kill(),
+  };
+}
+
+/**
+ * Publishes flat out for `seconds`, holding at most a window of messages in flight (published and not
+ * yet received by every subscriber), and measures what the subscriber processes received.
+ */
+export async function measure(groups: SubscriberProcess[], subscribers: number, seconds: number, publish: (data: object) => void): Promise<Omit<RunResult, 'target'>> {
+  for (const group of groups) group.start();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const received = () => groups.reduce((sum, group) => sum + group.received, 0);
+  let published = 0;
+  const started = performance.now();
+  const until = started + seconds * 1000;
+  const window = Math.max(4, Math.floor(IN_FLIGHT_MESSAGES / subscribers));
+  while (performance.now() < until) {
+    if (published - received() / subscribers < window) {
+      published += 1;
+      publish(sample(published));
+    } else {
+      // Window full: wait for the subscribers rather than spin (a spinning publisher would take a CPU from the servers).
+      await Promise.race(groups.map((group) => group.progressed()));
+    }
+    if (published % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  const results = await Promise.all(groups.map((group) => group.finish()));
+  return {
+    subscribers,
+    messagesPerSecond: results.reduce((sum, result) => sum + result.received, 0) / elapsed,
+    // Over several processes: the slowest one's.
+    p50: Math.max(...results.map((result) => result.p50)),
+    p99: Math.max(...results.map((result) => result.p99)),
+  };
+}
+
 /** One measured run: N subscribers in a child process, publishing flat out for `seconds`. */
 export async function runOnce(target: Target, subscribers: number, seconds: number): Promise<RunResult> {
   const server = await target.start();
-  const child = fork(join(import.meta.dirname, 'subscribers.ts'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  let group: SubscriberProcess | undefined;
   try {
-    let received = 0;
-    child.on('message', (m: { kind: string; received?: number }) => {
-      if (m.kind === 'progress') received = m.received ?? received;
-    });
-    child.send({ kind: 'connect', url: server.url, count: subscribers, headers: server.headers, subscribe: server.subscribe });
-    await nextMessage(child, 'ready');
-    child.send({ kind: 'start' });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    let published = 0;
-    const started = performance.now();
-    const until = started + seconds * 1000;
-    const window = Math.max(4, Math.floor(IN_FLIGHT_MESSAGES / subscribers));
-    while (performance.now() < until) {
-      if ((published - received / subscribers) < window) {
-        published += 1;
-        server.publish(sample(published));
-      } else {
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      if (published % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
-    }
-    const elapsed = (performance.now() - started) / 1000;
-    child.send({ kind: 'finish' });
-    const result = await nextMessage<{ received: number; p50: number; p99: number }>(child, 'result');
-    return { target: target.name, subscribers, messagesPerSecond: result.received / elapsed, p50: result.p50, p99: result.p99 };
+    group = await forkSubscribers({ url: server.url, count: subscribers, headers: server.headers, subscribe: server.subscribe });
+    return { target: target.name, ...(await measure([group], subscribers, seconds, server.publish)) };
   } finally {
-    child.kill();
+    group?.kill();
     await server.stop();
   }
 }

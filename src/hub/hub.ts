@@ -7,7 +7,7 @@ import { newMessageId } from '../protocol/envelope.js';
 import type { Bus } from './bus.js';
 import { encodeEvent } from './encode.js';
 import type { HubEvent } from './event.js';
-import type { EventLog } from './event-log.js';
+import type { EventLog, ReadSince } from './event-log.js';
 import { StateCache } from './state-cache.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -41,6 +41,8 @@ export interface HubOptions {
   log: EventLog;
   /** Most events a resumption replays; a longer gap is answered with a snapshot. */
   maxReplayEvents: number;
+  /** The log could not be read for a resumption (Redis away, a disk error): the client was sent a snapshot instead. */
+  onLogError(error: unknown): void;
 }
 
 export class Hub {
@@ -48,13 +50,15 @@ export class Hub {
   readonly #state = new StateCache();
   readonly #log: EventLog;
   readonly #maxReplay: number;
+  readonly #onLogError: (error: unknown) => void;
   readonly #unsubscribe: () => void;
   #lastSeq = 0;
   readonly stats: HubStats = { published: { performance: 0, alert: 0, status: 0, config: 0, system: 0 } };
 
-  private constructor({ bus, log, maxReplayEvents }: HubOptions) {
+  private constructor({ bus, log, maxReplayEvents, onLogError }: HubOptions) {
     this.#log = log;
     this.#maxReplay = maxReplayEvents;
+    this.#onLogError = onLogError;
     this.#unsubscribe = bus.subscribe((event) => this.#fanOut(event));
   }
 
@@ -106,7 +110,7 @@ export class Hub {
   async resume(subscriber: Subscriber, since: number, until = Number.POSITIVE_INFINITY): Promise<ResumeResult> {
     subscriber.holdDurable();
     try {
-      const read = since > this.#lastSeq ? { gap: true as const } : await this.#log.readSince(since, this.#maxReplay + 1);
+      const read = await this.#readSince(since);
       if (read.gap || read.events.length > this.#maxReplay) {
         this.sendSnapshot(subscriber);
         return { since, last_seq: this.#lastSeq, replayed: 0, gap: true };
@@ -125,6 +129,18 @@ export class Hub {
 
   close(): void {
     this.#unsubscribe();
+  }
+
+  /** What the log has after `since`; a gap when it cannot say: `since` is ahead of it, or it cannot be read now. */
+  async #readSince(since: number): Promise<ReadSince | { gap: true }> {
+    try {
+      // Ahead of this hub is not ahead of the log in a cluster: another node may have delivered `since` first.
+      if (since > this.#lastSeq && since > (await this.#log.lastSeq())) return { gap: true };
+      return await this.#log.readSince(since, this.#maxReplay + 1);
+    } catch (error) {
+      this.#onLogError(error);
+      return { gap: true };
+    }
   }
 
   #wants(subscriber: Subscriber, event: HubEvent): boolean {

@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { applyOverrides, type ConfigOverrides } from '../config/load.js';
 import { LiveConfig } from '../config/live-config.js';
 import type { Config } from '../config/schema.js';
@@ -14,6 +15,7 @@ import { type Bus, createLocalBus } from '../hub/bus.js';
 import type { EventData } from '../hub/event.js';
 import type { EventLog } from '../hub/event-log.js';
 import { Hub } from '../hub/hub.js';
+import { connectRedisBus, type RedisBus } from '../hub/redis/redis-bus.js';
 import { CloseCode, ErrorCode } from '../protocol/index.js';
 import { isoNow } from '../protocol/envelope.js';
 import { type AlertEngine, createAlertEngine } from '../sources/alerts/engine.js';
@@ -81,13 +83,17 @@ export async function createApp(options: AppOptions): Promise<App> {
   mkdirSync(dataDir, { recursive: true });
   logger.level = pinoLevel(config.log_level);
 
+  // In a cluster the event log and the bus are Redis's, shared by every node; otherwise SQLite's and this process's.
+  const { redis_url: redisUrl } = config.cluster;
+  const cluster = redisUrl ? await connectCluster(redisUrl, config.cluster, logger) : undefined;
   const db: Db = openDatabase(dataDir);
-  const log = createSqliteEventLog(db);
-  const bus: Bus = createLocalBus({ log, onError: (err, event) => logger.error({ err, event: event.name }, 'event delivery failed') });
+  const log = cluster?.log ?? createSqliteEventLog(db);
+  const bus: Bus = cluster ?? createLocalBus({ log, onError: (err, event) => logger.error({ err, event: event.name }, 'event delivery failed') });
   const hub = await Hub.create({
     bus,
     log,
     maxReplayEvents: config.server.max_replay_events,
+    onLogError: (err) => logger.warn({ err }, 'event log unreadable: resuming client sent a snapshot'),
   });
   const liveConfig = new LiveConfig(config, {
     publish: bus.publish,
@@ -139,7 +145,7 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   registerErrorHandler(http);
   recordApiResponseTimes(http, bus.publish);
-  registerHealth(http, { hub, ws, startedAt });
+  registerHealth(http, { hub, ws, startedAt, cluster: cluster?.health });
   registerConfigRoutes(http, { live: liveConfig, keys: () => keys, configPath: options.configPath, requestRestart: () => requestRestart() });
   const current = () => liveConfig.current;
   registerCustomMetricRoutes(http, { keys: () => keys, history, config: current, publish: bus.publish });
@@ -202,10 +208,26 @@ export async function createApp(options: AppOptions): Promise<App> {
         prometheus.stop();
         await history.stop();
         hub.close();
+        await cluster?.close();
         await http.close();
         db.close();
       })();
       return stopping;
     },
   };
+}
+
+/** This node's Redis bus (a clear error when Redis cannot be reached); its losing and finding Redis again are logged. */
+async function connectCluster(url: string, { node_id, key_prefix }: Config['cluster'], logger: Logger): Promise<RedisBus> {
+  const bus = await connectRedisBus({
+    url,
+    nodeId: node_id ?? hostname(),
+    keyPrefix: key_prefix,
+    onError: (err, event) => logger.error({ err, event: event?.name }, 'cluster transport failed'),
+  });
+  bus.onStateChange(({ to, reason, dataLost, queued, dropped }) => {
+    if (to === 'degraded') logger.warn({ reason }, 'Redis lost: serving local clients, durable events wait for it');
+    if (to === 'live') logger.info({ queued, dropped, dataLost }, 'Redis back: catching up');
+  });
+  return bus;
 }

@@ -1,13 +1,26 @@
 /** GET /healthz: liveness and the figures an operator checks first. No key needed; nothing secret in it. */
 import type { FastifyInstance } from 'fastify';
 import type { Hub } from '../../hub/hub.js';
+import type { ClusterHealth } from '../../hub/redis/redis-bus.js';
 import type { WsServer } from '../ws/ws-server.js';
 
-export function registerHealth(app: FastifyInstance, deps: { hub: Hub; ws: WsServer; startedAt: number }): void {
-  app.get('/healthz', async () => ({
-    status: 'ok',
-    uptime_seconds: Math.round((Date.now() - deps.startedAt) / 1000),
-    connections: deps.ws.sessionCount,
-    last_seq: deps.hub.lastSeq,
-  }));
+export interface HealthDeps {
+  hub: Hub;
+  ws: WsServer;
+  startedAt: number;
+  /** In cluster mode: the node's link to Redis. A node without Redis still serves its clients: `degraded`, still HTTP 200. */
+  cluster?: () => ClusterHealth;
+}
+
+export function registerHealth(app: FastifyInstance, deps: HealthDeps): void {
+  app.get('/healthz', async () => {
+    const cluster = deps.cluster?.();
+    return {
+      status: cluster?.state === 'degraded' ? 'degraded' : 'ok',
+      uptime_seconds: Math.round((Date.now() - deps.startedAt) / 1000),
+      connections: deps.ws.sessionCount,
+      last_seq: deps.hub.lastSeq,
+      ...(cluster ? { cluster } : {}),
+    };
+  });
 }

@@ -1,0 +1,23 @@
+/** The Redis keys and channel of one cluster, all under its prefix, so that several clusters can share a Redis. */
+
+export interface ClusterKeys {
+  /** The counter that numbers durable events: the cluster's `seq`. */
+  seq: string;
+  /** The stream of durable events, entry id `<seq>-0`. */
+  events: string;
+  /** The pub/sub channel of performance events (not durable, not numbered). */
+  live: string;
+  /** The last outbox number a bus instance appended: makes a retried append a no-op. */
+  producer(origin: string): string;
+}
+
+const DEFAULT_KEY_PREFIX = 'qbtm';
+
+export function clusterKeys(prefix: string = DEFAULT_KEY_PREFIX): ClusterKeys {
+  return {
+    seq: `${prefix}:seq`,
+    events: `${prefix}:events`,
+    live: `${prefix}:live`,
+    producer: (origin) => `${prefix}:producer:${origin}`,
+  };
+}

@@ -1,0 +1,240 @@
+/**
+ * The bus across nodes, over Redis. Durable events go into one stream that every node reads in order,
+ * its own events included, so `seq` is one cluster-wide order; performance events go over pub/sub.
+ * It implements `Bus`, so the hub does not know which bus it has.
+ */
+import { randomBytes } from 'node:crypto';
+import { isoNow } from '../../protocol/envelope.js';
+import type { Bus } from '../bus.js';
+import { createEvent, type HubEvent, isDurable } from '../event.js';
+import type { EventLog } from '../event-log.js';
+import { isRedisAnswer, openConnections } from './connection.js';
+import { createDelivery } from './delivery.js';
+import { createFlushTracker } from './flush-tracker.js';
+import { decodeEvent, decodeMessage, encodeMessage, type StreamEntry } from './event-codec.js';
+import { clusterKeys } from './keys.js';
+import { createOutbox } from './outbox.js';
+import { createRedisEventLog } from './redis-event-log.js';
+import { createStreamReader } from './stream-reader.js';
+
+const DEFAULT_MAX_QUEUED_EVENTS = 10_000;
+
+export interface RedisBusOptions {
+  /** `redis://[user:password@]host:port[/db]` (or `rediss://`). */
+  url: string;
+  /** This node's name: every event it publishes carries it (`meta.node`). */
+  nodeId: string;
+  /** Prefix of every key and channel (default "qbtm"): clusters with different prefixes share a Redis without meeting. */
+  keyPrefix?: string;
+  /** Durable events kept while Redis is away (default 10 000); past it the oldest are dropped and counted. */
+  maxQueuedEvents?: number;
+  /** An event that could not be delivered or appended, or a failure of the transport itself. */
+  onError(error: unknown, event?: HubEvent): void;
+}
+
+/** `live`: connected to Redis. `degraded`: Redis lost; local delivery goes on, durable events wait. */
+export type ClusterState = 'live' | 'degraded' | 'closed';
+
+export interface ClusterStateChange {
+  from: ClusterState;
+  to: ClusterState;
+  at: string;
+  /** Why the node degraded: the last connection error. */
+  reason?: string;
+  /** On recovery: Redis had lost events this node had read (it restarted without persistence); `seq` jumped past them. */
+  dataLost?: boolean;
+  /** Durable events waiting for Redis, and those dropped because the queue was full. */
+  queued: number;
+  dropped: number;
+}
+
+/** The node's view of the cluster, for `/healthz`. */
+export interface ClusterHealth {
+  node: string;
+  state: ClusterState;
+  /** When it entered this state. */
+  since: string;
+  queued_events: number;
+  dropped_events: number;
+  /** The `seq` of the last durable event this node read from the stream. */
+  last_seq_read: number;
+  /** While degraded: why. */
+  last_error?: string;
+}
+
+export interface RedisBus extends Bus {
+  /** The cluster's event log, for the hub's resumption and the retention timer. */
+  readonly log: EventLog;
+  health(): ClusterHealth;
+  /** Called on every change of state: degraded, live again (recovered), closed. Returns the unsubscribe function. */
+  onStateChange(listener: (change: ClusterStateChange) => void): () => void;
+  /** Ends every connection and loop. Durable events still queued (Redis away) are reported through `onError` and dropped. */
+  close(): Promise<void>;
+}
+
+/** Connects to Redis; rejects with a `RedisUnreachableError` naming the URL (password hidden) when it cannot. */
+export async function connectRedisBus(options: RedisBusOptions): Promise<RedisBus> {
+  const { nodeId, onError } = options;
+  const keys = clusterKeys(options.keyPrefix);
+  // Unique per process run: how this bus recognises its own events, and numbers its outbox in Redis.
+  const origin = randomBytes(8).toString('hex');
+  const { deliver, subscribe } = createDelivery(onError);
+  const connections = await openConnections(options.url, nodeId);
+  const [command, reading, subscriber] = connections;
+  const log = createRedisEventLog(command, keys);
+
+  subscriber.on('message', (_channel: string, message: string) => {
+    const { origin: from, text } = decodeMessage(message);
+    // Its own were delivered when published.
+    if (from === origin) return;
+    try {
+      deliver(decodeEvent(text));
+    } catch (error) {
+      onError(error);
+    }
+  });
+  // Subscribed again on every reconnection here rather than by ioredis, which leaves a failure of that unhandled.
+  const listen = () => subscriber.subscribe(keys.live);
+  let lastSeq: number;
+  try {
+    await listen();
+    lastSeq = await log.lastSeq();
+  } catch (error) {
+    for (const connection of connections) connection.disconnect();
+    throw error;
+  }
+
+  const stateListeners = new Set<(change: ClusterStateChange) => void>();
+  let state: ClusterState = 'live';
+  let stateSince = Date.now();
+  let lastError: string | undefined;
+
+  const flushes = createFlushTracker();
+
+  const outbox = createOutbox({
+    log,
+    origin,
+    limit: options.maxQueuedEvents ?? DEFAULT_MAX_QUEUED_EVENTS,
+    onRefused(error, event, n) {
+      onError(error, event);
+      flushes.settle(n);
+    },
+  });
+
+  const reader = createStreamReader({
+    redis: reading,
+    key: keys.events,
+    after: lastSeq,
+    onEntry(entry: StreamEntry) {
+      try {
+        deliver(decodeEvent(entry.event, entry.seq));
+      } catch (error) {
+        onError(error);
+      }
+      if (entry.origin === origin && entry.n !== undefined) flushes.settle(entry.n);
+    },
+    onError,
+  });
+
+  function setState(to: ClusterState, details: Pick<ClusterStateChange, 'reason' | 'dataLost'> = {}): void {
+    if (to === state) return;
+    const change: ClusterStateChange = { from: state, to, at: isoNow(), ...details, queued: outbox.size, dropped: outbox.dropped };
+    state = to;
+    stateSince = Date.now();
+    // Nothing more reaches the stream until Redis is back: a flush has nothing to wait for.
+    if (to !== 'live') flushes.releaseAll();
+    for (const listener of stateListeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        onError(error);
+      }
+    }
+  }
+
+  let recovering = false;
+  async function recover(): Promise<void> {
+    if (state !== 'degraded' || recovering || !connections.every((c) => c.status === 'ready')) return;
+    recovering = true;
+    try {
+      const dataLost = await log.restoreSequence(reader.position);
+      if (state !== 'degraded' || !connections.every((c) => c.status === 'ready')) return;
+      lastError = undefined;
+      setState('live', { dataLost });
+      reader.follow();
+      void outbox.drain();
+    } catch (error) {
+      // A connection failed again: its next `ready` tries again.
+      if (isRedisAnswer(error)) onError(error);
+    } finally {
+      recovering = false;
+    }
+  }
+
+  for (const connection of connections) {
+    connection.on('error', (error: Error) => {
+      lastError = error.message;
+    });
+    connection.on('close', () => {
+      if (state === 'live') setState('degraded', { reason: lastError ?? 'connection to Redis closed' });
+    });
+    connection.on('ready', () => void recover());
+  }
+
+  subscriber.on('ready', () => {
+    listen().catch(() => undefined);
+  });
+  reader.follow();
+
+  let closing: Promise<void> | undefined;
+  return {
+    log,
+    publish(name, data) {
+      if (state === 'closed') return;
+      const event = createEvent(name, data);
+      event.node = nodeId;
+      if (isDurable(event)) {
+        flushes.published(outbox.push(event));
+        if (state === 'live') void outbox.drain();
+        return;
+      }
+      // Performance: here at once, and to the other nodes while Redis is there (not durable: none is kept for later).
+      deliver(event);
+      if (state === 'live') {
+        command.publish(keys.live, encodeMessage(origin, event)).catch((error: unknown) => {
+          if (isRedisAnswer(error)) onError(error, event);
+        });
+      }
+    },
+    subscribe,
+    flush() {
+      return state === 'live' ? flushes.wait() : Promise.resolve();
+    },
+    health() {
+      return {
+        node: nodeId,
+        state,
+        since: isoNow(stateSince),
+        queued_events: outbox.size,
+        dropped_events: outbox.dropped,
+        last_seq_read: reader.position,
+        ...(state === 'degraded' && lastError !== undefined ? { last_error: lastError } : {}),
+      };
+    },
+    onStateChange(listener) {
+      stateListeners.add(listener);
+      return () => stateListeners.delete(listener);
+    },
+    close() {
+      closing ??= (async () => {
+        const unsent = outbox.size;
+        setState('closed');
+        await reader.close();
+        subscriber.disconnect();
+        command.disconnect();
+        if (unsent > 0) onError(new Error(`closed with ${unsent} durable events never appended to Redis`));
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/** One suite for the Bus interface, run against every implementation: the local bus (one process) and the Redis bus (cluster mode). */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type Bus, createLocalBus } from '../src/hub/bus.js';
+import type { HubEvent } from '../src/hub/event.js';
+import type { EventLog } from '../src/hub/event-log.js';
+import { connectRedisBus } from '../src/hub/redis/redis-bus.js';
+import { openDatabase } from '../src/store/database.js';
+import { createSqliteEventLog } from '../src/store/sqlite-event-log.js';
+import { redisSkipReason, type RedisServer, startRedis } from './support/redis.js';
+
+interface OpenBus {
+  bus: Bus;
+  log: EventLog;
+  close(): Promise<void>;
+}
+
+interface Implementation {
+  name: string;
+  /** Why it cannot run here (its server is not installed). */
+  skip?: string | undefined;
+  /** Starts what every test of the suite shares (a server); resolves with how to stop it. */
+  setUp?(): Promise<() => Promise<void>>;
+  open(): Promise<OpenBus>;
+}
+
+let redis: RedisServer | undefined;
+let redisBuses = 0;
+
+const implementations: Implementation[] = [
+  {
+    name: 'local',
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'qbtm-bus-'));
+      const db = openDatabase(dir);
+      const log = createSqliteEventLog(db);
+      return {
+        bus: createLocalBus({ log, onError: (error) => assert.fail(String(error)) }),
+        log,
+        async close() {
+          db.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
+    name: 'redis',
+    skip: redisSkipReason(),
+    async setUp() {
+      redis = await startRedis();
+      return () => redis!.stop();
+    },
+    async open() {
+      // Each bus a cluster of its own, under its own key prefix.
+      redisBuses += 1;
+      const bus = await connectRedisBus({ url: redis!.url, nodeId: 'test', keyPrefix: `bus-suite-${redisBuses}`, onError: (error) => assert.fail(String(error)) });
+      return { bus, log: bus.log, close: () => bus.close() };
+    },
+  },
+];
+
+function busSuite({ name, skip, setUp, open }: Implementation): void {
+  describe(`bus: ${name}`, { skip }, () => {
+    if (setUp) {
+      let tearDown: (() => Promise<void>) | undefined;
+      before(async () => {
+        tearDown = await setUp();
+      });
+      after(() => tearDown?.());
+    }
+
+    test('durable events are numbered by the log and reach every listener in order; performance events carry no seq', async () => {
+      const { bus, log, close } = await open();
+      try {
+        const first: HubEvent[] = [];
+        const second: HubEvent[] = [];
+        bus.subscribe((event) => first.push(event));
+        bus.subscribe((event) => second.push(event));
+        const start = await log.lastSeq();
+        bus.publish('alert.cpu', { alert_id: 'a', n: 1 });
+        bus.publish('performance.system', { cpu_percent: 3, n: 2 });
+        bus.publish('status.test', { component: 'test', n: 3 });
+        await bus.flush();
+        const durable = first.filter((event) => event.seq !== undefined);
+        assert.deepEqual(durable.map((e) => [e.name, e.seq, e.data.n]), [['alert.cpu', start + 1, 1], ['status.test', start + 2, 3]]);
+        const sample = first.find((event) => event.type === 'performance');
+        assert.deepEqual([sample?.subtype, sample?.seq, sample?.data.n], ['system', undefined, 2]);
+        assert.deepEqual(second, first, 'every listener, the same events');
+        assert.equal(await log.lastSeq(), start + 2);
+      } finally {
+        await close();
+      }
+    });
+
+    test('an event published while another is delivered comes after it, in seq order', async () => {
+      const { bus, close } = await open();
+      try {
+        const seen: number[] = [];
+        bus.subscribe((event) => {
+          seen.push(event.data.n as number);
+          if (event.data.n === 1) bus.publish('status.test', { n: 3 });
+        });
+        bus.publish('status.test', { n: 1 });
+        bus.publish('status.test', { n: 2 });
+        await bus.flush();
+        // 3 was published after the first flush was called: the second one covers it.
+        await bus.flush();
+        assert.deepEqual(seen, [1, 2, 3]);
+      } finally {
+        await close();
+      }
+    });
+
+    test('flush resolves once everything published so far is delivered; unsubscribe stops delivery', async () => {
+      const { bus, close } = await open();
+      try {
+        const kept: unknown[] = [];
+        const dropped: unknown[] = [];
+        bus.subscribe((event) => kept.push(event.data.n));
+        const unsubscribe = bus.subscribe((event) => dropped.push(event.data.n));
+        for (let n = 1; n <= 50; n += 1) bus.publish('config.updated', { n });
+        await bus.flush();
+        assert.equal(kept.length, 50);
+        unsubscribe();
+        bus.publish('config.updated', { n: 51 });
+        await bus.flush();
+        assert.equal(kept.length, 51);
+        assert.equal(dropped.length, 50);
+      } finally {
+        await close();
+      }
+    });
+  });
+}
+
+for (const implementation of implementations) busSuite(implementation);

@@ -1,0 +1,156 @@
+/** Runs a throwaway redis-server on a free loopback port for tests: no persistence, stopped by its PID, restartable on the same port. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const INSTALL_HINT = 'redis-server not installed: apt-get install redis-server';
+const READY_TIMEOUT_MS = 5000;
+const READY_POLL_MS = 20;
+const STOP_GRACE_MS = 5000;
+
+export interface RedisServer {
+  /** `redis://127.0.0.1:PORT` */
+  url: string;
+  port: number;
+  /** The PID of the running process; undefined while stopped. */
+  readonly pid: number | undefined;
+  /**
+   * Stops the process (SIGTERM to its PID, SIGKILL past a grace period) and waits until it has exited.
+   * Its data is gone, as with a Redis without persistence; with `keepData` it is saved first, and restart() loads it.
+   */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+  /** Starts it again on the same port (stopping it first if it runs); resolves once it answers PING. */
+  restart(): Promise<void>;
+}
+
+/** The redis-server binary: `$REDIS_SERVER`, or the one on PATH; undefined when there is none. */
+export function redisServerPath(): string | undefined {
+  const override = process.env.REDIS_SERVER;
+  const candidates = override
+    ? [override]
+    : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'redis-server'));
+  return candidates.find(isExecutable);
+}
+
+/**
+ * Why tests that need redis-server cannot run here (give it to a suite's `skip` option), or undefined
+ * when they can. On CI (`CI=true`) a missing binary throws: it must fail, not skip.
+ */
+export function redisSkipReason(): string | undefined {
+  if (redisServerPath()) return undefined;
+  if (process.env.CI === 'true') throw new Error(`${INSTALL_HINT} (required when CI=true)`);
+  return INSTALL_HINT;
+}
+
+export async function startRedis(): Promise<RedisServer> {
+  const binary = redisServerPath();
+  if (!binary) throw new Error(INSTALL_HINT);
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'qbtm-redis-'));
+  let child: ChildProcess | undefined;
+  let output = '';
+  // If the test process dies without stop(), do not leave redis-server behind.
+  process.once('exit', () => child?.kill('SIGKILL'));
+
+  async function start(): Promise<void> {
+    mkdirSync(dir, { recursive: true });
+    output = '';
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+    const spawned = spawn(binary!, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawned;
+    const keepTail = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    };
+    spawned.stdout?.on('data', keepTail);
+    spawned.stderr?.on('data', keepTail);
+    try {
+      await waitUntilAnswering(port, spawned, () => output);
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  }
+
+  async function stop({ keepData = false } = {}): Promise<void> {
+    const running = child;
+    child = undefined;
+    if (running && running.exitCode === null && running.signalCode === null) {
+      if (keepData) {
+        const saved = await command(port, 'SAVE');
+        if (saved !== '+OK') throw new Error(`redis-server SAVE answered ${saved}`);
+      }
+      const exited = once(running, 'exit');
+      running.kill('SIGTERM');
+      const forceKill = setTimeout(() => running.kill('SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(forceKill);
+    }
+    if (!keepData) rmSync(dir, { recursive: true, force: true });
+  }
+
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    get pid() {
+      return child?.pid;
+    },
+    stop,
+    async restart() {
+      if (child) await stop({ keepData: true });
+      await start();
+    },
+  };
+}
+
+async function waitUntilAnswering(port: number, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`redis-server exited at start:\n${output()}`);
+    if ((await command(port, 'PING').catch(() => '')) === '+PONG') return;
+    await sleep(READY_POLL_MS);
+  }
+  throw new Error(`redis-server did not answer PING on port ${port} within ${READY_TIMEOUT_MS} ms:\n${output()}`);
+}
+
+/** Sends one inline command and resolves with the first line of the reply. */
+function command(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    socket.setTimeout(READY_TIMEOUT_MS, () => socket.destroy(new Error(`no reply to ${text}`)));
+    socket.once('connect', () => socket.write(`${text}\r\n`));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      const end = reply.indexOf('\r\n');
+      if (end < 0) return;
+      socket.end();
+      resolve(reply.slice(0, end));
+    });
+    socket.once('error', reject);
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
