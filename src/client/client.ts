@@ -7,7 +7,7 @@ import type { Filters } from '../protocol/client-messages.js';
 import { closeAction, CloseCode } from '../protocol/errors.js';
 import { ClientMessageType, isEventType, ServerMessageType } from '../protocol/message-types.js';
 import type { Ack, ConnectionAck, DataReply, SubscriptionsPayload } from '../protocol/server-messages.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../protocol/backoff.js';
 import { Emitter } from './emitter.js';
 import { ClientErrorCode, QbtMonitorError, ServerError } from './errors.js';
 import type { ClientEvents } from './events.js';

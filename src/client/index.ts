@@ -7,7 +7,7 @@ export type { ClientEvents, GiveUpEvent, LifecycleHandlers, MessageHandlers, Rec
 export type { EventPattern, ServerMessage, ServerMessageData } from './messages.js';
 export type { HeartbeatOptions } from './heartbeat.js';
 export type { AuthMode, WebSocketConstructor, WebSocketLike } from './transport.js';
-export { backoffDelay, type BackoffOptions } from './backoff.js';
+export { backoffDelay, type BackoffOptions } from '../protocol/backoff.js';
 export { eventNameOf } from './subscription-view.js';
 export { type CloseAction, CloseCode, closeAction, ErrorCode } from '../protocol/errors.js';
 export type { Filters } from '../protocol/client-messages.js';

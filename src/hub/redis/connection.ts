@@ -1,6 +1,6 @@
 /** Opens Redis connections: they fail fast when Redis cannot be reached at start, and reconnect for ever once it could. */
 import { Redis, ReplyError } from 'ioredis';
-import { backoffDelay } from '../../client/backoff.js';
+import { backoffDelay } from '../../protocol/backoff.js';
 
 /** Thrown when Redis cannot be reached at start: the caller exits with its message. */
 export class RedisUnreachableError extends Error {

@@ -1,6 +1,6 @@
 /** The `qbittorrent_client` component: a health-checked, self-reconnecting connection to qBittorrent that publishes its status. */
 import { EventName } from '../../protocol/index.js';
-import { type BackoffOptions, backoffDelay } from '../../client/backoff.js';
+import { type BackoffOptions, backoffDelay } from '../../protocol/backoff.js';
 import { isQbittorrentError, QbittorrentError, type QbittorrentErrorCode } from './errors.js';
 import { type AddTorrentsOptions, QbittorrentWebUiClient, type WebUiCall } from './webui-client.js';
 

@@ -1,4 +1,4 @@
-/** Reconnect delays: capped exponential backoff with full jitter, a pure function of the attempt number. */
+/** Reconnect delays, for every client of the protocol and the server's own outbound links: capped exponential backoff with full jitter, a pure function of the attempt number. */
 
 export interface BackoffOptions {
   /** Ceiling of the first attempt's delay. */
