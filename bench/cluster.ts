@@ -1,5 +1,5 @@
 /**
- * Cluster benchmark (`npx tsx bench/cluster.ts`): delivered messages per second with the subscribers
+ * Cluster benchmark (part of `npm run bench`): delivered messages per second with the subscribers
  * all on one node versus spread over two, in the same run, beside one process without Redis. Each node
  * is a process of its own on one throwaway redis-server; a bus-only publisher node publishes
  * flow-controlled performance events, which reach the nodes over Redis pub/sub.
@@ -11,10 +11,7 @@ import { join } from 'node:path';
 import { connectRedisBus } from '../src/hub/redis/redis-bus.js';
 import { startRedis } from '../test/support/redis.js';
 import { forkSubscribers, KEY, measure, qbtMonitor, runOnce, type RunResult, SUBSCRIBE, type SubscriberProcess } from './fanout.js';
-
-const SUBSCRIBERS = (process.env.BENCH_SUBSCRIBERS ?? '1000,4000').split(',').map(Number);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+import { printRows, roundRobin } from './table.js';
 
 let runs = 0;
 
@@ -52,37 +49,25 @@ async function runCluster(redisUrl: string, nodes: number, subscribers: number, 
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
-const redis = await startRedis();
-try {
-  console.log(`cluster fan-out: ${ROUNDS} rounds x ${SECONDS} s per setup and N; medians; node ${process.version}; ${cpus().length} CPUs\n`);
-  console.log('| N | setup | delivered msg/s | p50 ms | p99 ms | ratio to 1 node on Redis |');
-  console.log('| ---: | --- | ---: | ---: | ---: | ---: |');
-  for (const n of SUBSCRIBERS) {
-    const setups: Array<{ name: string; run: () => Promise<RunResult> }> = [
-      { name: '1 process, no Redis', run: () => runOnce(qbtMonitor, n, SECONDS) },
-      { name: '1 node on Redis', run: () => runCluster(redis.url, 1, n, SECONDS) },
-      { name: '2 nodes on Redis', run: () => runCluster(redis.url, 2, n, SECONDS) },
-    ];
-    const results = new Map<string, RunResult[]>(setups.map(({ name }) => [name, []]));
-    // Round by round through the setups, so that drift on a shared machine hits them alike.
-    for (let round = 0; round < ROUNDS; round += 1) {
-      for (const { name, run } of setups) results.get(name)!.push(await run());
+/** The cluster table: one process without Redis, one node on Redis, two nodes on Redis, at each N. */
+export async function clusterBench(subscriberCounts: number[], rounds: number, seconds: number): Promise<void> {
+  const redis = await startRedis();
+  try {
+    console.log(`cluster fan-out: ${rounds} rounds x ${seconds} s per setup and N; medians; node ${process.version}; ${cpus().length} CPUs\n`);
+    console.log('| N | setup | delivered msg/s | p50 ms | p99 ms | ratio to 1 node on Redis |');
+    console.log('| ---: | --- | ---: | ---: | ---: | ---: |');
+    for (const n of subscriberCounts) {
+      const results = await roundRobin(
+        [
+          { name: '1 process, no Redis', run: () => runOnce(qbtMonitor, n, seconds) },
+          { name: '1 node on Redis', run: () => runCluster(redis.url, 1, n, seconds) },
+          { name: '2 nodes on Redis', run: () => runCluster(redis.url, 2, n, seconds) },
+        ],
+        rounds,
+      );
+      printRows(n, results, '1 node on Redis');
     }
-    const oneNode = median(results.get('1 node on Redis')!.map((r) => r.messagesPerSecond));
-    for (const [name, runsOfSetup] of results) {
-      const rate = median(runsOfSetup.map((r) => r.messagesPerSecond));
-      const p50 = median(runsOfSetup.map((r) => r.p50));
-      const p99 = median(runsOfSetup.map((r) => r.p99));
-      console.log(`| ${fmt(n)} | ${name} | ${fmt(rate)} | ${fmt(p50, 1)} | ${fmt(p99, 1)} | ${(rate / oneNode).toFixed(2)} |`);
-    }
+  } finally {
+    await redis.stop();
   }
-} finally {
-  await redis.stop();
 }
