@@ -49,7 +49,14 @@ export const bareWs: Target = {
       headers: {},
       publish(data) {
         counter += 1;
-        const text = JSON.stringify({ type: 'performance', id: `perf_0123456789_${counter.toString(36)}`, timestamp: new Date().toISOString(), data, meta: {} });
+        // The same envelope, byte for byte in shape, as qbt-monitor's: the subscribers parse equal loads.
+        const text = JSON.stringify({
+          type: 'performance',
+          id: `performance_0123456789_${counter.toString(36)}`,
+          timestamp: new Date().toISOString(),
+          data,
+          meta: { event: 'performance.system' },
+        });
         for (const client of wss.clients) client.send(text);
       },
       async stop() {

@@ -9,6 +9,7 @@ import { type TestContext, test } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
 import si from 'systeminformation';
 import { SystemMetricsData } from '../src/protocol/index.js';
+import { meminfoKb, procNetDevTotals, procPidCount, procStatCpu } from './support/procfs.js';
 import {
   type CollectorLogger,
   createSystemMetricsCollector,
@@ -251,39 +252,13 @@ test("portable: topProcesses('disk') is empty (no per-process IO figures there)"
 
 // ---- figures read independently from the OS ---------------------------------------------------------------
 
-function meminfoKb(key: string): number {
-  const line = readFileSync('/proc/meminfo', 'utf8').split('\n').find((l) => l.startsWith(`${key}:`));
-  return Number(line?.split(/\s+/)[1]);
-}
 
-/** psutil's split: iowait counts as idle, guest time is already inside user and nice. */
-function procStatCpu(): { busy: number; total: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.split(/\s+/).slice(1).map(Number);
-  const busy = user + nice + system + irq + softirq + steal;
-  return { busy, total: busy + idle + iowait };
-}
 
 function procStatCoreCount(): number {
   return readFileSync('/proc/stat', 'utf8').split('\n').filter((line) => /^cpu\d+ /.test(line)).length;
 }
 
-function procNetDevTotals(): { sent: number; recv: number } {
-  let sent = 0;
-  let recv = 0;
-  for (const line of readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2)) {
-    const match = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
-    if (!match || match[1] === 'lo') continue;
-    const numbers = (match[2] ?? '').split(/\s+/).map(Number);
-    recv += numbers[0] ?? 0;
-    sent += numbers[8] ?? 0;
-  }
-  return { sent, recv };
-}
 
-function procPidCount(): number {
-  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).length;
-}
 
 function procRssPercents(): number[] {
   const totalKb = meminfoKb('MemTotal');
