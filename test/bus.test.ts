@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Bus, createLocalBus } from '../src/hub/bus.js';
+import { type Bus, type ControlMessage, createLocalBus } from '../src/hub/bus.js';
 import type { HubEvent } from '../src/hub/event.js';
 import type { EventLog } from '../src/hub/event-log.js';
 import { connectRedisBus } from '../src/hub/redis/redis-bus.js';
@@ -130,6 +130,22 @@ function busSuite({ name, skip, setUp, open }: Implementation): void {
         await bus.flush();
         assert.equal(kept.length, 51);
         assert.equal(dropped.length, 50);
+      } finally {
+        await close();
+      }
+    });
+
+    test('a control message reaches the node it names, not the event listeners; a node nobody runs is reported', async () => {
+      const { bus, close } = await open();
+      try {
+        const events: HubEvent[] = [];
+        bus.subscribe((event) => events.push(event));
+        const received = new Promise<ControlMessage>((resolve) => bus.onControl(resolve));
+        assert.equal(await bus.sendTo(bus.node, { name: 'ping', data: { n: 1 } }), true);
+        assert.deepEqual(await received, { name: 'ping', data: { n: 1 }, ...(bus.node !== undefined && { from: bus.node }) });
+        assert.equal(await bus.sendTo('no-such-node', { name: 'ping', data: {} }), false);
+        await bus.flush();
+        assert.deepEqual(events, []);
       } finally {
         await close();
       }

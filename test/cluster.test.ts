@@ -1,13 +1,22 @@
-/** Two real servers on one Redis: events cross nodes with their node, a client resumes on the other node, and a Redis outage. */
+/**
+ * Nodes on one Redis: events cross nodes with their node, a client resumes on another node (also after
+ * its node is killed), alerts fire once per host and resolve from any node, each node's state reaches
+ * every node's clients, and a Redis outage is survived and announced.
+ */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import type { ClusterState, RedisBus } from '../src/hub/redis/redis-bus.js';
+import { type ClusterState, connectRedisBus, type RedisBus } from '../src/hub/redis/redis-bus.js';
 import { redisSkipReason, type RedisServer, startRedis } from './support/redis.js';
-import { READ_KEY, startServer, type TestServer } from './support/server.js';
-import { connectAuthed, type Message, withTimeout } from './support/ws-client.js';
+import { rest } from './support/rest.js';
+import { ADMIN_KEY, READ_KEY, startServer, type TestServer } from './support/server.js';
+import { newDataDir, runService, type ServiceProcess, writeConfig } from './support/service-process.js';
+import { connectAuthed, type Message, type TestClient, withTimeout } from './support/ws-client.js';
 
 const resumeEvent = (n: number) => ({ component: 'resume', status: 'running', n });
 const isResume = (n: number) => (m: Message) => m.type === 'status' && m.data.component === 'resume' && m.data.n === n;
+const isAlert = (status: 'active' | 'resolved') => (m: Message) => m.type === 'alert' && m.data.status === status;
+const isSystem = (event: string) => (m: Message) => m.type === 'system' && m.data.event === event;
 
 /** Resolves once the node's link to Redis is in `state`. */
 function reaches(server: TestServer, state: ClusterState): Promise<void> {
@@ -37,7 +46,9 @@ describe('cluster: two servers on one Redis', { skip: redisSkipReason() }, () =>
 
   before(async () => {
     redis = await startRedis();
-    const node = (node_id: string) => startServer({ cluster: { redis_url: redis.url, node_id } });
+    // A rule that a published sample breaches at once: whose engine fires tells whose samples it watches.
+    const rules = [{ metric: 'cpu_percent', threshold: 90, for: 0 }];
+    const node = (node_id: string) => startServer({ cluster: { redis_url: redis.url, node_id }, alerts: { rules } });
     [a, b] = await Promise.all([node('A'), node('B')]);
   });
   after(async () => {
@@ -85,7 +96,75 @@ describe('cluster: two servers on one Redis', { skip: redisSkipReason() }, () =>
     back.client.close();
   });
 
-  test('Redis stopped: /healthz says degraded, local clients are served, a resumption gets a snapshot; Redis back: what waited reaches the other node', async () => {
+  test("a sample of A's host fires A's rule only; B lists A's alert, and an admin on B resolves it through A", async () => {
+    const { client: onB } = await connectAuthed(b.wsUrl(), ADMIN_KEY);
+    a.app.publish('performance.system', { cpu_percent: 99, marker: 'hot' });
+    const fired = await onB.next((m) => isAlert('active')(m) && !m.meta?.snapshot, 8000);
+    assert.deepEqual([fired.meta?.node, fired.data.metadata.host], ['A', 'A']);
+    assert.match(fired.data.alert_id, /^alert_A_[0-9a-f]{12}$/, 'an id no other node can issue');
+    // Samples over pub/sub keep their order: once B has the next one, its engine has seen the hot one too.
+    a.app.publish('performance.system', { cpu_percent: 99, marker: 'still-hot' });
+    await onB.next((m) => m.type === 'performance' && m.data.marker === 'still-hot');
+    assert.deepEqual(b.app.alerts.activeAlerts(), [], "B's rule does not watch A's host");
+
+    const listed = await rest(b, 'GET', '/api/v1/alerts?status=active');
+    assert.equal(listed.status, 200);
+    const onList = listed.body.alerts.find((alert: { alert_id: string }) => alert.alert_id === fired.data.alert_id);
+    assert.deepEqual([onList?.metadata.host, onList?.status, onList?.updated_at], ['A', 'active', fired.timestamp]);
+
+    const ack = await onB.request({ type: 'resolve_alert', data: { alert_id: fired.data.alert_id, resolution: 'handled from B' } }, 8000);
+    assert.deepEqual([ack.type, ack.data.alert_id], ['ack', fired.data.alert_id]);
+    const resolved = onB.received.find((m) => isAlert('resolved')(m) && m.data.alert_id === fired.data.alert_id);
+    assert.ok(resolved && onB.received.indexOf(resolved) < onB.received.indexOf(ack), 'the resolution reached B before its ack');
+    assert.deepEqual([resolved.meta?.node, resolved.data.resolved_by, resolved.data.resolution], ['A', 'test-admin', 'handled from B']);
+    assert.deepEqual(a.app.alerts.activeAlerts(), [], 'resolved where it is owned');
+
+    const again = await onB.request({ type: 'resolve_alert', data: { alert_id: fired.data.alert_id } });
+    assert.deepEqual([again.type, again.data.code], ['error', 'NOT_FOUND']);
+    onB.close();
+  });
+
+  test("a client of either node is sent every node's latest sample and component statuses", async () => {
+    const watchers = await Promise.all([a, b].map(async (server) => (await connectAuthed(server.wsUrl(), READ_KEY)).client));
+    for (const [server, status] of [[a, 'connected'], [b, 'disconnected']] as const) {
+      server.app.publish('status.qbittorrent_client', { component: 'qbittorrent_client', status, marker: 'per-node' });
+      server.app.publish('performance.system', { cpu_percent: 5, marker: 'per-node' });
+    }
+    // Both nodes have had every one of the four.
+    for (const watcher of watchers) {
+      for (const node of ['A', 'B']) {
+        for (const type of ['status', 'performance']) await watcher.next((m) => m.type === type && m.meta?.node === node && m.data.marker === 'per-node');
+      }
+      watcher.close();
+    }
+    for (const server of [a, b]) {
+      const { client } = await connectAuthed(server.wsUrl(), READ_KEY);
+      await client.request({ type: 'ping' }); // answered after the snapshot
+      const snapshot = client.received.filter((m) => m.meta?.snapshot);
+      const nodesOf = (event: string) => snapshot.filter((m) => m.meta?.event === event).map((m) => m.meta?.node).sort();
+      assert.deepEqual(nodesOf('status.qbittorrent_client'), ['A', 'B']);
+      assert.deepEqual(nodesOf('performance.system'), ['A', 'B']);
+      client.close();
+    }
+  });
+
+  test('a node started later has, from the log, what the others announced before: their statuses and active alerts', async () => {
+    const c = await startServer({ cluster: { redis_url: redis.url, node_id: 'C' } });
+    try {
+      const { client } = await connectAuthed(c.wsUrl(), READ_KEY);
+      await client.request({ type: 'ping' });
+      const snapshot = client.received.filter((m) => m.meta?.snapshot);
+      const statuses = snapshot.filter((m) => m.meta?.event === 'status.qbittorrent_client');
+      assert.deepEqual(statuses.map((m) => [m.meta?.node, m.data.status]).sort(), [['A', 'connected'], ['B', 'disconnected']]);
+      const alerts = snapshot.filter((m) => m.type === 'alert').map((m) => [m.meta?.node, m.data.alert_id]);
+      assert.deepEqual(alerts, [['A', 'cluster-cpu']], 'the active one; the one resolved from B is not');
+      client.close();
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test('Redis stopped and back: local clients are served and told, /healthz follows, what waited arrives once everywhere', async () => {
     const { client: onA } = await connectAuthed(a.wsUrl(), READ_KEY);
     const { client: onB } = await connectAuthed(b.wsUrl(), READ_KEY);
     a.app.publish('status.resume', resumeEvent(10));
@@ -93,6 +172,12 @@ describe('cluster: two servers on one Redis', { skip: redisSkipReason() }, () =>
 
     await redis.stop({ keepData: true });
     await Promise.all([reaches(a, 'degraded'), reaches(b, 'degraded')]);
+    for (const [client, node] of [[onA, 'A'], [onB, 'B']] as const) {
+      const degraded = await client.next(isSystem('cluster_degraded'));
+      assert.equal(degraded.meta?.seq, undefined, 'told at once, not numbered');
+      assert.deepEqual([degraded.meta?.node, degraded.data.node, degraded.data.service], [node, node, 'qbittorrent_monitor']);
+      assert.ok(degraded.data.reason.length > 0);
+    }
     const degraded = await health(a);
     assert.equal(degraded.status, 'degraded');
     assert.deepEqual([degraded.cluster.node, degraded.cluster.state], ['A', 'degraded']);
@@ -108,10 +193,136 @@ describe('cluster: two servers on one Redis', { skip: redisSkipReason() }, () =>
 
     await redis.restart();
     await Promise.all([reaches(a, 'live'), reaches(b, 'live')]);
+    for (const client of [onA, onB]) assert.equal((await client.next(isSystem('cluster_recovered'))).data.reason, 'reconnected');
     const late = await onB.next(isResume(11));
     assert.ok(late.meta!.seq! > seen.meta!.seq!, 'numbered when Redis took it');
     assert.equal((await onA.next(isResume(11))).meta?.seq, late.meta?.seq, 'the same event, the same seq, on both nodes');
     assert.equal((await health(a)).status, 'ok');
+    b.app.publish('status.resume', resumeEvent(12));
+    for (const client of [onA, onB]) {
+      await client.next(isResume(12));
+      assert.equal(client.received.filter(isResume(11)).length, 1, 'once');
+    }
     for (const client of [onA, onB, resuming.client]) client.close();
+  });
+});
+
+describe('cluster: two service processes, one killed', { skip: redisSkipReason() }, () => {
+  let redis: RedisServer;
+  let p: ServiceProcess;
+  let q: ServiceProcess;
+  /** A bus of the test's own on the cluster: publishes a steady stream, and reads the log. */
+  let producer: RedisBus;
+  const dataDirs: string[] = [];
+  const wsUrl = (node: ServiceProcess, query = '') => `ws://127.0.0.1:${node.port}/ws${query}`;
+
+  before(async () => {
+    redis = await startRedis();
+    const start = (node_id: string) => {
+      const dataDir = newDataDir();
+      dataDirs.push(dataDir);
+      const config = writeConfig(dataDir, {
+        server: { host: '127.0.0.1' },
+        auth: {
+          api_keys: [
+            { name: 'test-admin', key: ADMIN_KEY, role: 'admin' },
+            { name: 'test-reader', key: READ_KEY, role: 'read' },
+          ],
+        },
+        // Nothing to watch on either node: neither may publish statuses of components it does not run.
+        clipboard: { enabled: false },
+        metrics: { interval: 0.25 },
+        // Breached by every sample: each host raises its CPU alert at once.
+        alerts: { rules: [{ metric: 'cpu_percent', comparison: '>=', threshold: 0, for: 0 }] },
+        cluster: { redis_url: redis.url, node_id },
+      });
+      return runService(['--config', config, '--data-dir', dataDir]);
+    };
+    [p, q] = await Promise.all([start('P'), start('Q')]);
+    producer = await connectRedisBus({ url: redis.url, nodeId: 'producer', onError: (error) => assert.fail(String(error)) });
+  });
+  after(async () => {
+    await producer?.close();
+    await Promise.all([p?.stop(), q?.stop()]);
+    await redis?.stop();
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The node's active CPU alert as a client sees it, from the snapshot or live. */
+  const activeCpuAlert = (client: TestClient, node: string) => client.next((m) => m.meta?.event === 'alert.cpu' && isAlert('active')(m) && m.meta.node === node, 8000);
+
+  test('a rule over system metrics fires once per host, on its own node; no node announces components it does not run', async () => {
+    const { client } = await connectAuthed(wsUrl(p), READ_KEY);
+    for (const node of ['P', 'Q']) {
+      const alert = await activeCpuAlert(client, node);
+      assert.equal(alert.data.metadata.host, node);
+      // Long enough for a second alert of the host to show: a few more samples of each.
+      for (let i = 0; i < 4; i += 1) await client.next((m) => m.meta?.event === 'performance.system' && !m.meta.snapshot && m.meta.node === node);
+    }
+    const samples = client.received.filter((m) => m.meta?.event === 'performance.system');
+    assert.ok(samples.every((m) => m.data.host === m.meta?.node), 'each sample names its host');
+
+    const logged = await producer.log.readSince(0, 10_000);
+    assert.equal(logged.gap, false);
+    const events = logged.gap ? [] : logged.events;
+    const cpuAlerts = events.filter((e) => e.name === 'alert.cpu' && e.data.status === 'active');
+    assert.deepEqual(cpuAlerts.map((e) => e.node).sort(), ['P', 'Q'], 'one alert per host in the whole cluster');
+    assert.deepEqual(cpuAlerts.map((e) => (e.data.metadata as { host: string }).host).sort(), ['P', 'Q']);
+    assert.deepEqual(events.filter((e) => e.type === 'status').map((e) => e.name), [], 'no not_configured or stopped statuses');
+    client.close();
+  });
+
+  test("an admin on Q resolves P's alert: P resolves it, every client hears it from P, and the admin gets the ack", async () => {
+    const { client: onP } = await connectAuthed(wsUrl(p), READ_KEY);
+    const { client: admin } = await connectAuthed(wsUrl(q), ADMIN_KEY);
+    const alert = await activeCpuAlert(admin, 'P');
+    const ack = await admin.request({ type: 'resolve_alert', data: { alert_id: alert.data.alert_id } }, 8000);
+    assert.deepEqual([ack.type, ack.data.alert_id], ['ack', alert.data.alert_id]);
+    for (const client of [admin, onP]) {
+      const resolved = await client.next((m) => isAlert('resolved')(m) && m.data.alert_id === alert.data.alert_id);
+      assert.deepEqual([resolved.meta?.node, resolved.data.resolved_by], ['P', 'test-admin']);
+    }
+    // The breach goes on: P raises a new alert, with a new id.
+    const next = await admin.next((m) => m.meta?.event === 'alert.cpu' && isAlert('active')(m) && m.meta.node === 'P' && !m.meta.snapshot, 8000);
+    assert.notEqual(next.data.alert_id, alert.data.alert_id);
+    for (const client of [admin, onP]) client.close();
+  });
+
+  test('a client of P when P is killed (SIGKILL) resumes on Q with exactly the events it missed', async () => {
+    const { client: witness } = await connectAuthed(wsUrl(q), READ_KEY);
+    const { client: moving } = await connectAuthed(wsUrl(p), READ_KEY);
+    let n = 0;
+    const stream = setInterval(() => producer.publish('status.resume', resumeEvent((n += 1))), 5);
+    let resumed: TestClient;
+    let lastSeen: number;
+    try {
+      await moving.next(isResume(20));
+      p.child.kill('SIGKILL');
+      assert.equal(await withTimeout(p.exited, 5000, 'P did not die'), 'SIGKILL');
+      await moving.waitClosed();
+      lastSeen = Math.max(...moving.received.map((m) => m.meta?.seq ?? 0));
+      ({ client: resumed } = await connectAuthed(wsUrl(q, `?since=${lastSeen}`), READ_KEY));
+      assert.equal((await resumed.next('resumed')).data.gap, false);
+      // The stream goes on past the reconnection.
+      await resumed.next(isResume(n + 20));
+    } finally {
+      clearInterval(stream);
+    }
+    // Both have had the last one (the resumed client may have taken it already, waiting above).
+    await Promise.all([witness, resumed].map((client) => client.received.some(isResume(n)) || client.next(isResume(n))));
+
+    // The witness, on Q all along, saw every durable event live: the resumed client got exactly those after lastSeen.
+    const durable = (client: TestClient) => client.received.filter((m) => m.meta?.seq !== undefined).map((m) => [m.meta!.seq!, m.id]);
+    assert.deepEqual(durable(resumed), durable(witness).filter(([seq]) => (seq as number) > lastSeen));
+    const ns = [...moving.received, ...resumed.received].filter((m) => m.data?.component === 'resume').map((m) => m.data.n as number);
+    assert.deepEqual(ns, Array.from({ length: n }, (_, i) => i + 1), 'every event of the stream once, in order, across the move');
+
+    // P's last alert is still active in Q's view (P's store has it), but its owner cannot act on it now.
+    const listed = await rest({ url: q.url }, 'GET', '/api/v1/alerts?status=active');
+    const orphan = listed.body.alerts.find((alert: { metadata: { host?: string } }) => alert.metadata.host === 'P');
+    assert.ok(orphan, "P's active alert is listed on Q");
+    const refused = await rest({ url: q.url }, 'POST', `/api/v1/alerts/${orphan.alert_id}/resolve`, { body: {} });
+    assert.deepEqual([refused.status, refused.body.error.code], [503, 'UNAVAILABLE']);
+    for (const client of [witness, resumed]) client.close();
   });
 });

@@ -6,11 +6,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
+import { validateConfig } from '../src/config/validate.js';
+import { createInMemorySeenStore } from '../src/sources/clipboard/seen-store.js';
+import { createComponents } from '../src/sources/components.js';
 import { QbittorrentWebUiClient } from '../src/sources/qbittorrent/webui-client.js';
 import { qbittorrentNoxVersion, qbittorrentSkipReason, type QbittorrentNox, startQbittorrent } from './support/qbittorrent-nox.js';
 import { rest } from './support/rest.js';
 import { READ_KEY, startServer, type TestServer } from './support/server.js';
-import { connectAuthed, type Message, type TestClient } from './support/ws-client.js';
+import { connectAuthed, type Message, type TestClient, withTimeout } from './support/ws-client.js';
 import { startXvfb, type Xvfb, XVFB_SKIP_REASON, xvfbToolsInstalled } from './support/xvfb.js';
 
 const skip = qbittorrentSkipReason() ?? (xvfbToolsInstalled() ? undefined : XVFB_SKIP_REASON);
@@ -158,6 +162,44 @@ describe('without qBittorrent configured or a clipboard', () => {
       client.close();
     } finally {
       await server.stop();
+      if (savedDisplay !== undefined) process.env.DISPLAY = savedDisplay;
+      if (savedWayland !== undefined) process.env.WAYLAND_DISPLAY = savedWayland;
+    }
+  });
+
+  test('in a cluster, a component switched off on a node says nothing, but for the status that says it went off', async () => {
+    const savedDisplay = process.env.DISPLAY;
+    const savedWayland = process.env.WAYLAND_DISPLAY;
+    delete process.env.DISPLAY;
+    delete process.env.WAYLAND_DISPLAY;
+    let config = validateConfig({ clipboard: { enabled: true } }, 'test');
+    const published: Array<[string, unknown]> = [];
+    let clipboardSeen = () => {};
+    const components = createComponents({
+      config: () => config,
+      publish: (name, data) => {
+        published.push([name, data.status]);
+        if (name === 'status.clipboard_monitor') clipboardSeen();
+      },
+      seen: createInMemorySeenStore(),
+      logger: pino({ level: 'silent' }),
+      quietWhenOff: true,
+    });
+    try {
+      await withTimeout(new Promise<void>((resolve) => {
+        clipboardSeen = resolve;
+        void components.start();
+      }), 4000, 'no clipboard status');
+      config = { ...config, clipboard: { ...config.clipboard, enabled: false } };
+      components.reconfigure(config, ['clipboard.enabled']);
+      await withTimeout(new Promise<void>((resolve) => {
+        clipboardSeen = resolve;
+      }), 4000, 'no stopped status');
+      // Counted while off, and not announced.
+      await components.clipboard.submit(magnet(HASH_A, 'off'), 'api');
+      assert.deepEqual(published, [['status.clipboard_monitor', 'unavailable'], ['status.clipboard_monitor', 'stopped']]);
+    } finally {
+      await components.stop();
       if (savedDisplay !== undefined) process.env.DISPLAY = savedDisplay;
       if (savedWayland !== undefined) process.env.WAYLAND_DISPLAY = savedWayland;
     }

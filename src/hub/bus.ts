@@ -1,16 +1,41 @@
-/** The bus carries events from sources to every hub. The local bus is one process; a Redis bus can fill the same interface. */
+/** The bus carries events from sources to every hub, and control messages between nodes. The local bus is one process; the Redis bus fills the same interface. */
 import { createEvent, type EventData, type HubEvent, isDurable } from './event.js';
 import type { EventLog } from './event-log.js';
 
 export type EventListener = (event: HubEvent) => void;
 
+/** A request or answer between nodes: not an event, so no client receives it and no log records it. */
+export interface ControlMessage {
+  /** What it asks or answers, e.g. `resolve_alert`. */
+  name: string;
+  data: EventData;
+  /** The sending node, set by the bus (undefined in one process). */
+  from?: string;
+}
+
+export type ControlListener = (message: ControlMessage) => void;
+
 export interface Bus {
+  /** This node's id in a cluster: every event it publishes carries it as `node`. Undefined in one process. */
+  readonly node?: string;
   /** Stamps and sends an event; durable ones are numbered by the event log first. */
   publish(name: string, data: EventData): void;
   /** Every event, in `seq` order, from every publisher. Returns the unsubscribe function. */
   subscribe(listener: EventListener): () => void;
   /** Resolves when every event published so far has been delivered. */
   flush(): Promise<void>;
+  /**
+   * Sends a control message to one node, now or never (no queue, no retry); resolves whether that
+   * node was there to receive it. `undefined` names the node of one process.
+   */
+  sendTo(node: string | undefined, message: Omit<ControlMessage, 'from'>): Promise<boolean>;
+  /** Control messages sent to this node. Returns the unsubscribe function. */
+  onControl(listener: ControlListener): () => void;
+}
+
+/** Whether this node produced the event: a sample of its own host, a status of its own components. Always, in one process. */
+export function isOwnEvent(bus: Pick<Bus, 'node'>, event: HubEvent): boolean {
+  return event.node === bus.node;
 }
 
 export interface LocalBusOptions {
@@ -24,6 +49,7 @@ export interface LocalBusOptions {
  */
 export function createLocalBus({ log, onError }: LocalBusOptions): Bus {
   const listeners = new Set<EventListener>();
+  const controlListeners = new Set<ControlListener>();
   const queue: HubEvent[] = [];
   let draining = false;
   let idle: Promise<void> = Promise.resolve();
@@ -57,5 +83,15 @@ export function createLocalBus({ log, onError }: LocalBusOptions): Bus {
       return () => listeners.delete(listener);
     },
     flush: () => idle,
+    // The only node there is: a message to it is a message to this process.
+    async sendTo(node, message) {
+      if (node !== undefined) return false;
+      for (const listener of controlListeners) listener(message);
+      return true;
+    },
+    onControl(listener) {
+      controlListeners.add(listener);
+      return () => controlListeners.delete(listener);
+    },
   };
 }

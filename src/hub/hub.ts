@@ -8,7 +8,7 @@ import type { Bus } from './bus.js';
 import { encodeEvent } from './encode.js';
 import type { HubEvent } from './event.js';
 import type { EventLog, ReadSince } from './event-log.js';
-import { StateCache } from './state-cache.js';
+import { type ActiveAlert, StateCache } from './state-cache.js';
 import type { Subscriptions } from './subscriptions.js';
 
 /** What the hub needs of a connection; the server's session implements it. */
@@ -43,7 +43,15 @@ export interface HubOptions {
   maxReplayEvents: number;
   /** The log could not be read for a resumption (Redis away, a disk error): the client was sent a snapshot instead. */
   onLogError(error: unknown): void;
+  /**
+   * Rebuild the connect-time state from the log at start. In a cluster the log holds what the other
+   * nodes announced before this one started: their components' statuses, their active alerts.
+   */
+  restoreState?: boolean;
 }
+
+/** Events read per step when restoring the state from the log. */
+const RESTORE_BATCH = 1000;
 
 export class Hub {
   readonly #bySubscribedType = new Map<EventType, Set<Subscriber>>();
@@ -52,6 +60,8 @@ export class Hub {
   readonly #maxReplay: number;
   readonly #onLogError: (error: unknown) => void;
   readonly #unsubscribe: () => void;
+  /** Live events that arrived while the state was being restored: recorded after it, so that none is overwritten by an older one. */
+  #arrivedWhileRestoring: HubEvent[] | undefined;
   #lastSeq = 0;
   readonly stats: HubStats = { published: { performance: 0, alert: 0, status: 0, config: 0, system: 0 } };
 
@@ -65,6 +75,7 @@ export class Hub {
   static async create(options: HubOptions): Promise<Hub> {
     const hub = new Hub(options);
     hub.#lastSeq = await options.log.lastSeq();
+    if (options.restoreState) await hub.#restoreState(hub.#lastSeq);
     return hub;
   }
 
@@ -92,6 +103,16 @@ export class Hub {
   /** Puts state restored from the store (active alerts) into the connect-time snapshot, without fanning it out. */
   seed(events: readonly HubEvent[]): void {
     for (const event of events) this.#state.record(event);
+  }
+
+  /** The active alert with this id, from whichever node, with the node that raised it in `event.node`. */
+  activeAlert(alertId: string): ActiveAlert | undefined {
+    return this.#state.activeAlert(alertId);
+  }
+
+  /** Every active alert the hub knows of: in a cluster, every node's. */
+  activeAlerts(): ActiveAlert[] {
+    return this.#state.activeAlerts();
   }
 
   /** Sends the current state, each message marked `meta.snapshot`, as far as the subscriber's subscriptions take it. */
@@ -143,12 +164,36 @@ export class Hub {
     }
   }
 
+  /** Records the logged events up to `until` into the state, then what arrived live meanwhile. */
+  async #restoreState(until: number): Promise<void> {
+    this.#arrivedWhileRestoring = [];
+    try {
+      for (let since = 0; since < until; ) {
+        const read = await this.#log.readSince(since, RESTORE_BATCH);
+        if (read.gap) {
+          // Pruned: start from the oldest event kept.
+          since = read.oldestSeq - 1;
+          continue;
+        }
+        for (const event of read.events) if ((event.seq ?? 0) <= until) this.#state.record(event);
+        if (read.events.length < RESTORE_BATCH) break;
+        since = read.events.at(-1)!.seq!;
+      }
+    } finally {
+      const arrived = this.#arrivedWhileRestoring;
+      this.#arrivedWhileRestoring = undefined;
+      // Those numbered up to `until` were read from the log already, in order.
+      for (const event of arrived) if ((event.seq ?? Number.POSITIVE_INFINITY) > until) this.#state.record(event);
+    }
+  }
+
   #wants(subscriber: Subscriber, event: HubEvent): boolean {
     return subscriber.eventTypes.includes(event.type) && subscriber.subscriptions.accepts(event);
   }
 
   #fanOut(event: HubEvent): void {
-    this.#state.record(event);
+    if (this.#arrivedWhileRestoring) this.#arrivedWhileRestoring.push(event);
+    else this.#state.record(event);
     if (event.seq !== undefined) this.#lastSeq = event.seq;
     this.stats.published[event.type] += 1;
     const subscribers = this.#bySubscribedType.get(event.type);

@@ -1,36 +1,55 @@
-/** The current state a new client is sent on connect: latest system sample, component statuses, active alerts. */
+/**
+ * The current state a new client is sent on connect: each node's latest system sample and component
+ * statuses (one node, `undefined`, in one process), and every active alert.
+ */
 import { EventName } from '../protocol/index.js';
 import type { HubEvent } from './event.js';
 
+export interface ActiveAlert {
+  /** Its latest `active` message (first firing or escalation). */
+  event: HubEvent;
+  /** When its first `active` message was sent, as far as this cache saw. */
+  raisedAt: string;
+}
+
 export class StateCache {
-  #latestSample: HubEvent | undefined;
+  readonly #latestSamples = new Map<string | undefined, HubEvent>();
+  /** By node and event name: two nodes' `status.qbittorrent_client` are two components. */
   readonly #statuses = new Map<string, HubEvent>();
-  readonly #activeAlerts = new Map<string, HubEvent>();
+  readonly #activeAlerts = new Map<string, ActiveAlert>();
 
   record(event: HubEvent): void {
     switch (event.type) {
       case 'performance':
-        if (event.name === EventName.performanceSystem) this.#latestSample = event;
+        if (event.name === EventName.performanceSystem) this.#latestSamples.set(event.node, event);
         return;
       case 'status':
-        this.#statuses.set(event.name, event);
+        this.#statuses.set(JSON.stringify([event.node ?? null, event.name]), event);
         return;
       case 'alert': {
         const alertId = String(event.data.alert_id);
-        if (event.data.status === 'active') this.#activeAlerts.set(alertId, event);
-        else this.#activeAlerts.delete(alertId);
+        if (event.data.status !== 'active') {
+          this.#activeAlerts.delete(alertId);
+          return;
+        }
+        this.#activeAlerts.set(alertId, { event, raisedAt: this.#activeAlerts.get(alertId)?.raisedAt ?? event.timestamp });
         return;
       }
       default:
     }
   }
 
-  /** The state as events, oldest kind first: sample, statuses, alerts. */
+  activeAlert(alertId: string): ActiveAlert | undefined {
+    return this.#activeAlerts.get(alertId);
+  }
+
+  activeAlerts(): ActiveAlert[] {
+    return [...this.#activeAlerts.values()];
+  }
+
+  /** The state as events, oldest kind first: samples, statuses, alerts. */
   events(): HubEvent[] {
-    return [
-      ...(this.#latestSample ? [this.#latestSample] : []),
-      ...this.#statuses.values(),
-      ...this.#activeAlerts.values(),
-    ];
+    const alerts = [...this.#activeAlerts.values()].map(({ event }) => event);
+    return [...this.#latestSamples.values(), ...this.#statuses.values(), ...alerts];
   }
 }

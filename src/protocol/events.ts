@@ -11,6 +11,8 @@ export const EventName = {
   systemServiceStart: 'system.service_start',
   systemServiceRestart: 'system.service_restart',
   systemServiceStopping: 'system.service_stopping',
+  systemClusterDegraded: 'system.cluster_degraded',
+  systemClusterRecovered: 'system.cluster_recovered',
 } as const;
 
 /** WebSocket endpoints and the event types each delivers (DECISIONS.md, "Endpoints"). */

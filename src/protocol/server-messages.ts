@@ -46,6 +46,7 @@ export const SystemMetricsData = Type.Object(
     disk_usage_percent: Type.Number(),
     network_io: Type.Object({ bytes_sent: Type.Number(), bytes_recv: Type.Number() }, Open),
     process_count: Type.Integer(),
+    host: Type.Optional(Type.String({ description: 'Cluster mode: the node whose host was sampled (its `cluster.node_id`).' })),
   },
   Open,
 );
@@ -72,7 +73,11 @@ export const AlertActiveData = Type.Object(
     threshold: Type.Number(),
     status: Type.Literal('active'),
     metadata: Type.Object(
-      { affected_processes: Type.Array(Type.String()), suggestion: Type.String() },
+      {
+        affected_processes: Type.Array(Type.String()),
+        suggestion: Type.String(),
+        host: Type.Optional(Type.String({ description: 'Cluster mode: the node whose rule raised the alert, and which owns it.' })),
+      },
       Open,
     ),
   },
@@ -143,6 +148,17 @@ export const ServiceRestartData = Type.Object(
   },
   Open,
 );
+export const ClusterLinkData = Type.Object(
+  {
+    event: Type.Union([Type.Literal('cluster_degraded'), Type.Literal('cluster_recovered')]),
+    service: Type.Literal('qbittorrent_monitor'),
+    node: Type.String({ description: 'The node whose link to Redis changed: the one the client is connected to.' }),
+    reason: Type.String({ description: 'Degraded: the connection error. Recovered: `reconnected`, or `reconnected_data_lost` when Redis came back without events it had.' }),
+    queued: Type.Integer({ minimum: 0, description: 'Durable events of this node waiting for Redis.' }),
+    dropped: Type.Integer({ minimum: 0, description: 'Durable events of this node dropped because the queue was full.' }),
+  },
+  { ...Open, description: 'Cluster mode: sent to this node\'s own clients at once, without `seq` (not logged, not replayed).' },
+);
 
 export const ErrorData = Type.Object(
   {
@@ -209,6 +225,7 @@ export const SERVER_MESSAGES = {
   configUpdated: { type: 'config', data: ConfigUpdatedData },
   configRejected: { type: 'config', data: ConfigRejectedData },
   systemEvent: { type: 'system', data: SystemEventData },
+  clusterLink: { type: 'system', data: ClusterLinkData },
   error: { type: 'error', data: ErrorData },
   pong: { type: 'pong', data: undefined },
   subscribed: { type: 'subscribed', data: SubscriptionsData },
@@ -230,6 +247,7 @@ export type ComponentStatus = Static<typeof ComponentStatusData>;
 export type ConfigUpdated = Static<typeof ConfigUpdatedData>;
 export type ConfigRejected = Static<typeof ConfigRejectedData>;
 export type SystemEvent = Static<typeof SystemEventData>;
+export type ClusterLink = Static<typeof ClusterLinkData>;
 export type ErrorPayload = Static<typeof ErrorData>;
 export type SubscriptionsPayload = Static<typeof SubscriptionsData>;
 export type DataReply = Static<typeof DataReplyData>;

@@ -18,7 +18,9 @@ import { Hub } from '../hub/hub.js';
 import { connectRedisBus, type RedisBus } from '../hub/redis/redis-bus.js';
 import { CloseCode, ErrorCode } from '../protocol/index.js';
 import { isoNow } from '../protocol/envelope.js';
+import { AlertOwnerUnavailableError, createClusterAlerts } from '../sources/alerts/cluster-alerts.js';
 import { type AlertEngine, createAlertEngine } from '../sources/alerts/engine.js';
+import { announceClusterLink } from '../sources/cluster-link.js';
 import { recordApiResponseTimes } from '../sources/custom-metrics/api-response-time.js';
 import { createComponents } from '../sources/components.js';
 import { createLifecycle, type Lifecycle, type StopReason } from '../sources/lifecycle.js';
@@ -94,6 +96,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     log,
     maxReplayEvents: config.server.max_replay_events,
     onLogError: (err) => logger.warn({ err }, 'event log unreadable: resuming client sent a snapshot'),
+    restoreState: cluster !== undefined,
   });
   const liveConfig = new LiveConfig(config, {
     publish: bus.publish,
@@ -116,15 +119,34 @@ export async function createApp(options: AppOptions): Promise<App> {
   const alerts = createAlertEngine({ bus, store: alertStore, config, onError: (err) => logger.error({ err }, 'alert engine failed') });
   // Alerts still active from the previous run are state, not news: into the snapshot, not onto the bus.
   hub.seed(alerts.activeEvents());
-  const collector = createSystemMetricsCollector({ intervalSec: config.metrics.interval, publish: bus.publish, logger });
+  const clusterAlerts = createClusterAlerts({
+    engine: alerts,
+    hub,
+    bus,
+    onError: (err) => logger.error({ err }, 'resolving an alert for another node failed'),
+  });
+  const collector = createSystemMetricsCollector({ intervalSec: config.metrics.interval, host: bus.node, publish: bus.publish, logger });
   const handlers: RequestHandlers = {
     requestData: ({ metrics, history_minutes }) => history.query(metrics, history_minutes ?? 0),
     async resolveAlert({ alert_id, resolution }, by) {
-      if (!(await alerts.resolve(alert_id, resolution, by.name))) throw new RequestError(ErrorCode.NOT_FOUND, `no active alert "${alert_id}"`);
+      let resolved;
+      try {
+        resolved = await clusterAlerts.resolve(alert_id, resolution, by.name);
+      } catch (error) {
+        if (error instanceof AlertOwnerUnavailableError) throw new RequestError(ErrorCode.UNAVAILABLE, error.message);
+        throw error;
+      }
+      if (!resolved) throw new RequestError(ErrorCode.NOT_FOUND, `no active alert "${alert_id}"`);
     },
   };
   const ws = new WsServer({ hub, config: () => liveConfig.current, keys: () => keys, handlers, logger });
-  const components = createComponents({ config: () => liveConfig.current, publish: bus.publish, seen: createSqliteSeenStore(db), logger });
+  const components = createComponents({
+    config: () => liveConfig.current,
+    publish: bus.publish,
+    seen: createSqliteSeenStore(db),
+    logger,
+    quietWhenOff: cluster !== undefined,
+  });
   const prometheus = createPrometheusExporter({ bus, hub, ws, alerts, config });
   liveConfig.onChange((next, _previous, fields) => {
     components.reconfigure(next, fields);
@@ -150,7 +172,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const current = () => liveConfig.current;
   registerCustomMetricRoutes(http, { keys: () => keys, history, config: current, publish: bus.publish });
   registerPerformanceRoutes(http, { keys: () => keys, history, config: current });
-  registerAlertRoutes(http, { keys: () => keys, alerts });
+  registerAlertRoutes(http, { keys: () => keys, alerts: clusterAlerts });
   registerTorrentRoutes(http, { keys: () => keys, clipboard: components.clipboard });
   registerPrometheusRoute(http, { keys: () => keys, exporter: prometheus });
   registerDashboard(http);
@@ -201,6 +223,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         await collector.stop();
         await components.stop();
         lifecycle.announceStopping(reason);
+        clusterAlerts.stop();
         await alerts.stop();
         await bus.flush();
         await ws.closeAll(CloseCode.GOING_AWAY, 'service_stopping', liveConfig.current.server.shutdown_grace_ms);
@@ -217,7 +240,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   };
 }
 
-/** This node's Redis bus (a clear error when Redis cannot be reached); its losing and finding Redis again are logged. */
+/** This node's Redis bus (a clear error when Redis cannot be reached); its losing and finding Redis again are logged and told to its clients. */
 async function connectCluster(url: string, { node_id, key_prefix }: Config['cluster'], logger: Logger): Promise<RedisBus> {
   const bus = await connectRedisBus({
     url,
@@ -229,5 +252,6 @@ async function connectCluster(url: string, { node_id, key_prefix }: Config['clus
     if (to === 'degraded') logger.warn({ reason }, 'Redis lost: serving local clients, durable events wait for it');
     if (to === 'live') logger.info({ queued, dropped, dataLost }, 'Redis back: catching up');
   });
+  announceClusterLink(bus);
   return bus;
 }

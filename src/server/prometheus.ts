@@ -1,10 +1,11 @@
 /**
- * The Prometheus exposition (prom-client): the latest system sample, the latest value of each custom
- * metric (labels from its tags, a bounded number of tag sets each), and the server's own figures.
+ * The Prometheus exposition (prom-client): the latest system sample of this node's host, the latest
+ * value of each custom metric (labels from its tags, a bounded number of tag sets each), and the
+ * server's own figures.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
-import type { Bus } from '../hub/bus.js';
+import { type Bus, isOwnEvent } from '../hub/bus.js';
 import type { EventData } from '../hub/event.js';
 import type { Hub } from '../hub/hub.js';
 import { EVENT_TYPES, EventName } from '../protocol/index.js';
@@ -155,8 +156,10 @@ export function createPrometheusExporter(deps: { bus: Bus; hub: Hub; ws: WsServe
   };
 
   const unsubscribe = deps.bus.subscribe((event) => {
-    if (event.name === EventName.performanceSystem) recordSystem(event.data);
-    else if (event.type === 'performance') recordCustom(event.data);
+    // In a cluster each node exports its own host, so that a scrape of every node sees each host once.
+    if (event.name === EventName.performanceSystem) {
+      if (isOwnEvent(deps.bus, event)) recordSystem(event.data);
+    } else if (event.type === 'performance') recordCustom(event.data);
   });
 
   return {

@@ -23,6 +23,12 @@ export interface Components {
 export interface ComponentsOptions {
   config: () => Config;
   publish: (name: string, data: EventData) => void;
+  /**
+   * In a cluster: a component switched off on this node (no `qbittorrent.url`, `clipboard.enabled`
+   * false) publishes no status, so that it does not bury the one another node runs; only the status
+   * that says it was just switched off goes out.
+   */
+  quietWhenOff?: boolean;
   seen: SeenStore;
   logger: Logger;
 }
@@ -40,10 +46,23 @@ function qbittorrentSettings({ qbittorrent }: Config): QbittorrentSettings {
   };
 }
 
-export function createComponents({ config, publish, seen, logger }: ComponentsOptions): Components {
+/** A component's status publisher that, when `quiet`, passes its statuses only while it is on and once as it goes off. */
+function statusPublisher(publish: ComponentsOptions['publish'], quiet: boolean, isOn: () => boolean): ComponentsOptions['publish'] {
+  if (!quiet) return publish;
+  let wasOn = false;
+  return (name, data) => {
+    const on = isOn();
+    if (on || wasOn) publish(name, data);
+    wasOn = on;
+  };
+}
+
+export function createComponents({ config, publish, seen, logger, quietWhenOff = false }: ComponentsOptions): Components {
+  const publishQbittorrent = statusPublisher(publish, quietWhenOff, () => Boolean(config().qbittorrent.url));
+  const publishClipboard = statusPublisher(publish, quietWhenOff, () => config().clipboard.enabled);
   const qbittorrent = createQbittorrentMonitor({
     ...qbittorrentSettings(config()),
-    publish,
+    publish: publishQbittorrent,
     logger: logger.child({ component: 'qbittorrent_client' }),
     // Every WebUI call's duration, like the REST API's own: the spec's api_response_time.
     onCall: ({ endpoint, method, durationMs }) => {
@@ -63,7 +82,7 @@ export function createComponents({ config, publish, seen, logger }: ComponentsOp
       const { category, save_path: savePath } = config().clipboard;
       return qbittorrent.addTorrents(urls, { category, savePath });
     },
-    publish,
+    publish: publishClipboard,
     seen,
     logger: logger.child({ component: 'clipboard_monitor' }),
   });
@@ -74,7 +93,7 @@ export function createComponents({ config, publish, seen, logger }: ComponentsOp
     async start() {
       await qbittorrent.start();
       if (config().clipboard.enabled) clipboard.start();
-      else publish(EventName.statusClipboardMonitor, clipboard.status());
+      else publishClipboard(EventName.statusClipboardMonitor, clipboard.status());
     },
     async stop() {
       await clipboard.stop();
@@ -87,7 +106,7 @@ export function createComponents({ config, publish, seen, logger }: ComponentsOp
       }
       if (fields.includes('clipboard.enabled')) {
         if (next.clipboard.enabled) clipboard.start();
-        else void clipboard.stop().then(() => publish(EventName.statusClipboardMonitor, clipboard.status()));
+        else void clipboard.stop().then(() => publishClipboard(EventName.statusClipboardMonitor, clipboard.status()));
       }
     },
   };

@@ -1,10 +1,11 @@
 /**
- * Metric history: records every performance event from the bus into the store in batches, answers
+ * Metric history: records performance events from the bus into the store in batches (system samples
+ * of this node's host; custom metrics from every node, wherever they were posted), answers
  * `request_data` and the history endpoint from it, and keeps it within retention in small steps.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
-import type { Bus } from '../hub/bus.js';
+import { type Bus, isOwnEvent } from '../hub/bus.js';
 import type { HubEvent } from '../hub/event.js';
 import { type DataReply, EventName } from '../protocol/index.js';
 import { isoNow } from '../protocol/envelope.js';
@@ -76,6 +77,8 @@ export function createMetricHistory(options: {
     if (event.type !== 'performance') return;
     const ts = Date.parse(event.timestamp);
     if (event.name === EventName.performanceSystem) {
+      // One host per series: another node's samples are its own history.
+      if (!isOwnEvent(options.bus, event)) return;
       const values = SYSTEM_METRICS.map((metric) => readSystemValue(event.data, metric.name) ?? null);
       if (values.every((value) => value === null)) return;
       systemRows.push({ ts, values });

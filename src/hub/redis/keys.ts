@@ -7,6 +7,8 @@ export interface ClusterKeys {
   events: string;
   /** The pub/sub channel of performance events (not durable, not numbered). */
   live: string;
+  /** The pub/sub channel of control messages to one node. */
+  control(node: string): string;
   /** The last outbox number a bus instance appended: makes a retried append a no-op. */
   producer(origin: string): string;
 }
@@ -18,6 +20,7 @@ export function clusterKeys(prefix: string = DEFAULT_KEY_PREFIX): ClusterKeys {
     seq: `${prefix}:seq`,
     events: `${prefix}:events`,
     live: `${prefix}:live`,
+    control: (node) => `${prefix}:control:${node}`,
     producer: (origin) => `${prefix}:producer:${origin}`,
   };
 }

@@ -1,12 +1,12 @@
 /**
  * The bus across nodes, over Redis. Durable events go into one stream that every node reads in order,
- * its own events included, so `seq` is one cluster-wide order; performance events go over pub/sub.
- * It implements `Bus`, so the hub does not know which bus it has.
+ * its own events included, so `seq` is one cluster-wide order; performance events go over pub/sub, and
+ * control messages over a pub/sub channel per node. It implements `Bus`, so the hub does not know which bus it has.
  */
 import { randomBytes } from 'node:crypto';
 import { isoNow } from '../../protocol/envelope.js';
-import type { Bus } from '../bus.js';
-import { createEvent, type HubEvent, isDurable } from '../event.js';
+import type { Bus, ControlListener, ControlMessage } from '../bus.js';
+import { createEvent, type EventData, type HubEvent, isDurable } from '../event.js';
 import type { EventLog } from '../event-log.js';
 import { isRedisAnswer, openConnections } from './connection.js';
 import { createDelivery } from './delivery.js';
@@ -63,8 +63,14 @@ export interface ClusterHealth {
 }
 
 export interface RedisBus extends Bus {
+  readonly node: string;
   /** The cluster's event log, for the hub's resumption and the retention timer. */
   readonly log: EventLog;
+  /**
+   * Delivers an event to this node's listeners only, at once, whatever the link to Redis: no `seq`,
+   * not logged, not sent to the other nodes. For news about this node's own link to the cluster.
+   */
+  publishLocal(name: string, data: EventData): void;
   health(): ClusterHealth;
   /** Called on every change of state: degraded, live again (recovered), closed. Returns the unsubscribe function. */
   onStateChange(listener: (change: ClusterStateChange) => void): () => void;
@@ -82,8 +88,14 @@ export async function connectRedisBus(options: RedisBusOptions): Promise<RedisBu
   const connections = await openConnections(options.url, nodeId);
   const [command, reading, subscriber] = connections;
   const log = createRedisEventLog(command, keys);
+  const controlChannel = keys.control(nodeId);
+  const controlListeners = new Set<ControlListener>();
 
-  subscriber.on('message', (_channel: string, message: string) => {
+  subscriber.on('message', (channel: string, message: string) => {
+    if (channel === controlChannel) {
+      receiveControl(message);
+      return;
+    }
     const { origin: from, text } = decodeMessage(message);
     // Its own were delivered when published.
     if (from === origin) return;
@@ -93,8 +105,26 @@ export async function connectRedisBus(options: RedisBusOptions): Promise<RedisBu
       onError(error);
     }
   });
+
+  function receiveControl(text: string): void {
+    let message: ControlMessage;
+    try {
+      message = JSON.parse(text) as ControlMessage;
+    } catch (error) {
+      onError(error);
+      return;
+    }
+    for (const listener of controlListeners) {
+      try {
+        listener(message);
+      } catch (error) {
+        onError(error);
+      }
+    }
+  }
+
   // Subscribed again on every reconnection here rather than by ioredis, which leaves a failure of that unhandled.
-  const listen = () => subscriber.subscribe(keys.live);
+  const listen = () => subscriber.subscribe(keys.live, controlChannel);
   let lastSeq: number;
   try {
     await listen();
@@ -188,6 +218,7 @@ export async function connectRedisBus(options: RedisBusOptions): Promise<RedisBu
 
   let closing: Promise<void> | undefined;
   return {
+    node: nodeId,
     log,
     publish(name, data) {
       if (state === 'closed') return;
@@ -206,7 +237,28 @@ export async function connectRedisBus(options: RedisBusOptions): Promise<RedisBu
         });
       }
     },
+    publishLocal(name, data) {
+      if (state === 'closed') return;
+      const event = createEvent(name, data);
+      event.node = nodeId;
+      deliver(event);
+    },
     subscribe,
+    async sendTo(node, message) {
+      if (state !== 'live' || node === undefined) return false;
+      const text = JSON.stringify({ ...message, from: nodeId } satisfies ControlMessage);
+      try {
+        // PUBLISH answers how many connections took it: 0 when that node is not listening.
+        return (await command.publish(keys.control(node), text)) > 0;
+      } catch (error) {
+        if (isRedisAnswer(error)) onError(error);
+        return false;
+      }
+    },
+    onControl(listener) {
+      controlListeners.add(listener);
+      return () => controlListeners.delete(listener);
+    },
     flush() {
       return state === 'live' ? flushes.wait() : Promise.resolve();
     },

@@ -1,7 +1,7 @@
-/** GET /api/v1/alerts (stored alerts, newest first) and POST /api/v1/alerts/:id/resolve (an admin resolves an active alert). */
+/** GET /api/v1/alerts (stored alerts, and in a cluster the other nodes' active ones, newest first) and POST /api/v1/alerts/:id/resolve (an admin resolves an active alert of any node). */
 import type { FastifyInstance } from 'fastify';
 import { ErrorCode } from '../../protocol/index.js';
-import type { AlertEngine } from '../../sources/alerts/engine.js';
+import { AlertOwnerUnavailableError, type ClusterAlerts } from '../../sources/alerts/cluster-alerts.js';
 import type { KeyRing } from '../api-keys.js';
 import { requireRole } from './auth.js';
 import { sendError } from './errors.js';
@@ -10,7 +10,7 @@ const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 const MAX_RESOLUTION_LENGTH = 2000;
 
-export function registerAlertRoutes(http: FastifyInstance, deps: { keys: () => KeyRing; alerts: AlertEngine }): void {
+export function registerAlertRoutes(http: FastifyInstance, deps: { keys: () => KeyRing; alerts: Pick<ClusterAlerts, 'list' | 'resolve'> }): void {
   http.get<{ Querystring: { status?: string; limit?: string } }>('/api/v1/alerts', { preHandler: requireRole(deps.keys, 'read') }, async (request, reply) => {
     const { status } = request.query;
     if (status !== undefined && status !== 'active' && status !== 'resolved') {
@@ -32,7 +32,13 @@ export function registerAlertRoutes(http: FastifyInstance, deps: { keys: () => K
       if (typeof body !== 'object' || (resolution !== undefined && (typeof resolution !== 'string' || resolution.length > MAX_RESOLUTION_LENGTH))) {
         return sendError(reply, 400, ErrorCode.INVALID_MESSAGE, `resolution: a string of at most ${MAX_RESOLUTION_LENGTH} characters`);
       }
-      const resolved = await deps.alerts.resolve(request.params.id, resolution, request.identity!.name);
+      let resolved;
+      try {
+        resolved = await deps.alerts.resolve(request.params.id, resolution, request.identity!.name);
+      } catch (error) {
+        if (error instanceof AlertOwnerUnavailableError) return sendError(reply, 503, ErrorCode.UNAVAILABLE, error.message);
+        throw error;
+      }
       if (!resolved) return sendError(reply, 404, ErrorCode.NOT_FOUND, `no active alert "${request.params.id}"`);
       return { alert: resolved };
     },

@@ -31,6 +31,13 @@ export interface Raise {
   resource?: ProcessResource;
 }
 
+/** `alert_<12 hex>`; in a cluster `alert_<node>_<12 hex>`, unique across nodes and telling which node owns it. */
+function newAlertId(host: string | undefined): string {
+  const random = randomBytes(6).toString('hex');
+  // The id goes into URLs (`/api/v1/alerts/{id}/resolve`): the node's name is kept to safe characters.
+  return host === undefined ? `alert_${random}` : `alert_${host.replace(/[^A-Za-z0-9_.-]/g, '_')}_${random}`;
+}
+
 /** Finding the top processes measures for a moment; past this the alert goes out without them. */
 const FIND_PROCESSES_TIMEOUT_MS = 3000;
 
@@ -40,6 +47,7 @@ export class AlertLedger {
   readonly #publish: (name: string, data: EventData) => void;
   readonly #findProcesses: FindProcesses;
   readonly #onError: (error: unknown) => void;
+  readonly #host: string | undefined;
   #queue: Promise<void> = Promise.resolve();
 
   constructor(options: {
@@ -47,7 +55,10 @@ export class AlertLedger {
     publish: (name: string, data: EventData) => void;
     findProcesses: FindProcesses;
     onError: (error: unknown) => void;
+    /** In a cluster, this node: named in every alert's `metadata.host` and `alert_id`. */
+    host?: string | undefined;
   }) {
+    this.#host = options.host;
     this.#store = options.store;
     this.#publish = options.publish;
     this.#findProcesses = options.findProcesses;
@@ -69,7 +80,7 @@ export class AlertLedger {
     if (current && LEVEL_RANK[level] <= LEVEL_RANK[current.level]) return;
     const now = isoNow();
     const record: AlertRecord = {
-      alert_id: current?.alert_id ?? `alert_${randomBytes(6).toString('hex')}`,
+      alert_id: current?.alert_id ?? newAlertId(this.#host),
       type,
       level,
       status: 'active',
@@ -77,7 +88,7 @@ export class AlertLedger {
       message: texts.message,
       value,
       threshold,
-      metadata: { affected_processes: [], suggestion: texts.suggestion },
+      metadata: { affected_processes: [], suggestion: texts.suggestion, ...(this.#host !== undefined && { host: this.#host }) },
       raised_at: current?.raised_at ?? now,
       updated_at: now,
     };

@@ -3,7 +3,7 @@
  * the qBittorrent health check, which raise, escalate and resolve alerts through one ledger.
  */
 import type { Config } from '../../config/schema.js';
-import type { Bus } from '../../hub/bus.js';
+import { type Bus, isOwnEvent } from '../../hub/bus.js';
 import { createEvent, type HubEvent } from '../../hub/event.js';
 import { EventName } from '../../protocol/index.js';
 import { activeData, type AlertRecord, type AlertStore } from '../../store/sqlite-alert-store.js';
@@ -39,11 +39,14 @@ export function createAlertEngine(options: {
 }): AlertEngine {
   const { bus, config } = options;
   let phrases = phrasebook(config.locale);
-  const ledger = new AlertLedger({ ...options, findProcesses: options.findProcesses ?? findTopProcesses, publish: bus.publish });
+  const ledger = new AlertLedger({ ...options, findProcesses: options.findProcesses ?? findTopProcesses, publish: bus.publish, host: bus.node });
   const thresholds = new ThresholdAlerts(ledger, compileRules(config.alerts.rules), phrases);
   const qbittorrent = new QbittorrentHealth(ledger, config.alerts.qbittorrent_unreachable_seconds, phrases);
 
   const unsubscribe = bus.subscribe((event) => {
+    // Rules watch this node's host and components, and the custom metrics posted to it: in a cluster,
+    // each condition is then evaluated by one node, and alerts once.
+    if (!isOwnEvent(bus, event)) return;
     if (event.name === EventName.performanceSystem) {
       for (const metric of thresholds.metrics) {
         const value = readSystemValue(event.data, metric);
@@ -61,7 +64,11 @@ export function createAlertEngine(options: {
 
   return {
     activeEvents: () =>
-      ledger.activeAlerts().map((record) => createEvent(`alert.${record.type}`, activeData(record), Date.parse(record.updated_at))),
+      ledger.activeAlerts().map((record) => {
+        const event = createEvent(`alert.${record.type}`, activeData(record), Date.parse(record.updated_at));
+        if (bus.node !== undefined) event.node = bus.node;
+        return event;
+      }),
     async resolve(alertId, resolution, resolvedBy) {
       const active = ledger.findActive(alertId);
       if (!active) return undefined;

@@ -12,7 +12,9 @@ export interface SystemMetricsCollectorOptions {
   /** Seconds between the starts of two samples; default 1. */
   intervalSec?: number;
   sampler?: SystemSampler;
-  publish: (eventName: string, data: SystemSample) => void;
+  /** In a cluster, this node: each published sample says in `host` which host it describes. */
+  host?: string | undefined;
+  publish: (eventName: string, data: SystemSample & { host?: string }) => void;
   /** Called with each sample after it is published, e.g. to evaluate alert rules or store it. */
   onSample?: (sample: SystemSample) => void;
   logger?: CollectorLogger;
@@ -36,7 +38,7 @@ const consoleLogger: CollectorLogger = {
 export function createSystemMetricsCollector(options: SystemMetricsCollectorOptions): SystemMetricsCollector {
   const sampler = options.sampler ?? createSystemSampler();
   const logger = options.logger ?? consoleLogger;
-  const { publish, onSample } = options;
+  const { publish, onSample, host } = options;
   let intervalMs = intervalMsFrom(options.intervalSec ?? 1);
   let running = false;
   let timer: NodeJS.Timeout | undefined;
@@ -76,7 +78,7 @@ export function createSystemMetricsCollector(options: SystemMetricsCollectorOpti
     failedInARow = 0;
     latestSample = sample;
     if (!running) return;
-    deliver('publishing the system sample', () => publish(EventName.performanceSystem, sample));
+    deliver('publishing the system sample', () => publish(EventName.performanceSystem, host === undefined ? sample : { ...sample, host }));
     if (onSample) deliver('handling the system sample', () => onSample(sample));
   }
 
