@@ -57,7 +57,8 @@ describe('cluster: two servers on one Redis', { skip: redisSkipReason() }, () =>
   });
 
   test('a subscriber on B receives what is published on A, with meta.node = A', async () => {
-    const { client } = await connectAuthed(b.wsUrl(), READ_KEY);
+    const { client, ack } = await connectAuthed(b.wsUrl(), READ_KEY);
+    assert.equal(ack.data.node, 'B', 'the acknowledgement names the node serving the connection');
     a.app.publish('alert.cpu', { alert_id: 'cluster-cpu', type: 'cpu', level: 'warning', status: 'active' });
     a.app.publish('performance.system', { cpu_percent: 12.5, marker: 'from-a' });
     const alert = await client.next((m) => m.type === 'alert' && m.data.alert_id === 'cluster-cpu');

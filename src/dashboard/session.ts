@@ -35,6 +35,7 @@ export function startSession(apiKey: string, store: DashboardStore, events: Sess
       (error: unknown) => store.historyFailed(error instanceof Error ? error.message : String(error)),
     );
 
+  let servingNode: string | undefined;
   const handlers = [
     client.on('state', ({ newState }) => {
       store.setConnection(newState);
@@ -44,12 +45,15 @@ export function startSession(apiKey: string, store: DashboardStore, events: Sess
     }),
     client.on('connection', (data) => {
       if (data.status !== 'connected') return;
+      servingNode = data.node;
       store.acknowledged(data.role);
       events.accepted();
       void loadHistory();
     }),
     client.on('performance', (data, message) => {
-      if ('cpu_percent' in data) store.addSample(data, message);
+      // In a cluster every node's host samples arrive: the charts show the host of the node serving the page.
+      const ownHost = servingNode === undefined || message.meta?.node === undefined || message.meta.node === servingNode;
+      if ('cpu_percent' in data && ownHost) store.addSample(data, message);
     }),
     client.on('alert', (data, message) => store.applyAlert(data, message)),
     client.on('status', (data, message) => store.applyStatus(data, message)),

@@ -31,6 +31,7 @@ export const ConnectionAckData = Type.Object(
     event_types: Type.Array(Type.String()),
     last_seq: Type.Integer({ minimum: 0 }),
     heartbeat_interval_ms: Type.Integer(),
+    node: Type.Optional(Type.String({ description: 'The node this connection is served by (cluster mode).' })),
   },
   Open,
 );

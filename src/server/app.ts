@@ -139,7 +139,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       if (!resolved) throw new RequestError(ErrorCode.NOT_FOUND, `no active alert "${alert_id}"`);
     },
   };
-  const ws = new WsServer({ hub, config: () => liveConfig.current, keys: () => keys, handlers, logger });
+  const ws = new WsServer({ hub, config: () => liveConfig.current, keys: () => keys, handlers, logger, node: bus.node });
   const components = createComponents({
     config: () => liveConfig.current,
     publish: bus.publish,

@@ -29,6 +29,8 @@ export interface WsServerOptions {
   keys: () => KeyRing;
   handlers: RequestHandlers;
   logger: Logger;
+  /** This node's id in a cluster, told to clients in the acknowledgement. */
+  node?: string;
 }
 
 const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
@@ -202,6 +204,7 @@ export class WsServer {
           event_types: args.eventTypes,
           last_seq: hub.lastSeq,
           heartbeat_interval_ms: server.heartbeat_interval_ms,
+          ...(this.#options.node === undefined ? {} : { node: this.#options.node }),
         },
         args.replyTo,
       ),
