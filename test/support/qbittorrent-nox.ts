@@ -2,11 +2,12 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { findExecutable, missingPeer } from './peers.js';
 
 const INSTALL_HINT = 'qbittorrent-nox not installed: apt-get install qbittorrent-nox';
 const READY_TIMEOUT_MS = 20_000;
@@ -38,11 +39,7 @@ export interface StartQbittorrentOptions {
 
 /** The qbittorrent-nox binary: `$QBITTORRENT_NOX`, or the one on PATH; undefined when there is none. */
 export function qbittorrentNoxPath(): string | undefined {
-  const override = process.env.QBITTORRENT_NOX;
-  const candidates = override
-    ? [override]
-    : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'qbittorrent-nox'));
-  return candidates.find(isExecutable);
+  return findExecutable('qbittorrent-nox', process.env.QBITTORRENT_NOX);
 }
 
 /**
@@ -50,9 +47,7 @@ export function qbittorrentNoxPath(): string | undefined {
  * option), or undefined when they can. On CI (`CI=true`) a missing binary throws: it must fail, not skip.
  */
 export function qbittorrentSkipReason(): string | undefined {
-  if (qbittorrentNoxPath()) return undefined;
-  if (process.env.CI === 'true') throw new Error(`${INSTALL_HINT} (required when CI=true)`);
-  return INSTALL_HINT;
+  return qbittorrentNoxPath() ? undefined : missingPeer(INSTALL_HINT);
 }
 
 /** The version the installed qbittorrent-nox reports, e.g. `v4.5.2`. */
@@ -167,15 +162,6 @@ function isolatedEnv(dir: string): NodeJS.ProcessEnv {
     XDG_DATA_HOME: join(dir, '.local', 'share'),
     XDG_CACHE_HOME: join(dir, '.cache'),
   };
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function listenOnAnyPort(): Promise<Server> {

@@ -1,11 +1,12 @@
 /** Runs a throwaway redis-server on a free loopback port for tests: no persistence, stopped by its PID, restartable on the same port. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { findExecutable, missingPeer } from './peers.js';
 
 const INSTALL_HINT = 'redis-server not installed: apt-get install redis-server';
 const READY_TIMEOUT_MS = 5000;
@@ -29,11 +30,7 @@ export interface RedisServer {
 
 /** The redis-server binary: `$REDIS_SERVER`, or the one on PATH; undefined when there is none. */
 export function redisServerPath(): string | undefined {
-  const override = process.env.REDIS_SERVER;
-  const candidates = override
-    ? [override]
-    : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'redis-server'));
-  return candidates.find(isExecutable);
+  return findExecutable('redis-server', process.env.REDIS_SERVER);
 }
 
 /**
@@ -41,9 +38,7 @@ export function redisServerPath(): string | undefined {
  * when they can. On CI (`CI=true`) a missing binary throws: it must fail, not skip.
  */
 export function redisSkipReason(): string | undefined {
-  if (redisServerPath()) return undefined;
-  if (process.env.CI === 'true') throw new Error(`${INSTALL_HINT} (required when CI=true)`);
-  return INSTALL_HINT;
+  return redisServerPath() ? undefined : missingPeer(INSTALL_HINT);
 }
 
 export async function startRedis(): Promise<RedisServer> {
@@ -146,11 +141,3 @@ function freePort(): Promise<number> {
   });
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,8 +1,7 @@
 /** A private Xvfb display whose clipboard tests fill with xclip, as a user copying text would; it ends only the processes it started. */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { findExecutable, missingPeer } from './peers.js';
 
 export const XVFB_SKIP_REASON = 'Xvfb/xclip not installed: apt-get install xvfb xclip';
 
@@ -23,9 +22,9 @@ export interface Xvfb {
 
 /** Whether Xvfb and xclip are installed. In CI (CI=true) their absence throws: the tests must fail there, not skip. */
 export function xvfbToolsInstalled(): boolean {
-  const missing = REQUIRED_TOOLS.filter((tool) => !isOnPath(tool));
+  const missing = REQUIRED_TOOLS.filter((tool) => !findExecutable(tool));
   if (missing.length === 0) return true;
-  if (process.env.CI === 'true') throw new Error(`${missing.join(' and ')} missing in CI: apt-get install xvfb xclip`);
+  missingPeer(`${missing.join(' and ')} missing: apt-get install xvfb xclip`);
   return false;
 }
 
@@ -150,13 +149,3 @@ function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-function isOnPath(tool: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, tool), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
