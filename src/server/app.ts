@@ -105,10 +105,6 @@ export async function createApp(options: AppOptions): Promise<App> {
   const loadKeys = (current: Config) =>
     new KeyRing(resolveApiKeys(current.auth.api_keys, dataDir, options.announceKey ?? (() => undefined)));
   let keys = loadKeys(config);
-  liveConfig.onChange((next, _previous, fields) => {
-    logger.level = pinoLevel(next.log_level);
-    if (fields.some((field) => field.startsWith('auth.api_keys'))) keys = loadKeys(next);
-  });
   const history = createMetricHistory({
     store: createSqliteMetricStore(db),
     bus,
@@ -148,7 +144,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     quietWhenOff: cluster !== undefined,
   });
   const prometheus = createPrometheusExporter({ bus, hub, ws, alerts, config });
+  // Every live change reaches each part that it concerns, at once.
   liveConfig.onChange((next, _previous, fields) => {
+    logger.level = pinoLevel(next.log_level);
+    if (fields.some((field) => field.startsWith('auth.api_keys'))) keys = loadKeys(next);
     components.reconfigure(next, fields);
     collector.reconfigure({ intervalSec: next.metrics.interval });
     if (next.metrics.sample_system) collector.start();
