@@ -2,6 +2,7 @@
  * The real programs tests drive (qbittorrent-nox, redis-server, Xvfb...): where they are, and the one
  * rule for a missing one: run by hand, the test skips and says why; under CI=true, it fails.
  */
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -22,4 +23,15 @@ export function findExecutable(name: string, override?: string): string | undefi
 export function missingPeer(hint: string): string {
   if (process.env.CI === 'true') throw new Error(`${hint} (required when CI=true)`);
   return hint;
+}
+
+/** Keeps the last `max` characters a child prints (stdout and stderr), for the error when it fails to start. */
+export function outputTail(child: ChildProcess, max = 4000): () => string {
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-max);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return () => output;
 }

@@ -7,7 +7,7 @@ import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findExecutable, missingPeer } from './peers.js';
+import { findExecutable, missingPeer, outputTail } from './peers.js';
 
 const INSTALL_HINT = 'qbittorrent-nox not installed: apt-get install qbittorrent-nox';
 const READY_TIMEOUT_MS = 20_000;
@@ -83,26 +83,20 @@ export async function startQbittorrent(options: StartQbittorrentOptions = {}): P
 
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
-  let output = '';
   // If the test process dies without dispose(), do not leave qbittorrent-nox behind.
   const killOnExit = () => child?.kill('SIGKILL');
   process.once('exit', killOnExit);
 
   async function start(): Promise<void> {
     if (child) return;
-    output = '';
     const spawned = spawn(binary, [`--profile=${profileDir}`, `--webui-port=${port}`], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: isolatedEnv(profileDir),
     });
     child = spawned;
-    const keepTail = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-4000);
-    };
-    spawned.stdout?.on('data', keepTail);
-    spawned.stderr?.on('data', keepTail);
+    const output = outputTail(spawned);
     try {
-      await waitUntilAnswering(url, spawned, () => output);
+      await waitUntilAnswering(url, spawned, output);
     } catch (error) {
       await stop();
       throw error;

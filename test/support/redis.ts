@@ -6,7 +6,7 @@ import { type AddressInfo, createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findExecutable, missingPeer } from './peers.js';
+import { findExecutable, missingPeer, outputTail } from './peers.js';
 
 const INSTALL_HINT = 'redis-server not installed: apt-get install redis-server';
 const READY_TIMEOUT_MS = 5000;
@@ -47,23 +47,17 @@ export async function startRedis(): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'qbtm-redis-'));
   let child: ChildProcess | undefined;
-  let output = '';
   // If the test process dies without stop(), do not leave redis-server behind.
   process.once('exit', () => child?.kill('SIGKILL'));
 
   async function start(): Promise<void> {
     mkdirSync(dir, { recursive: true });
-    output = '';
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
     const spawned = spawn(binary!, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     child = spawned;
-    const keepTail = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-4000);
-    };
-    spawned.stdout?.on('data', keepTail);
-    spawned.stderr?.on('data', keepTail);
+    const output = outputTail(spawned);
     try {
-      await waitUntilAnswering(port, spawned, () => output);
+      await waitUntilAnswering(port, spawned, output);
     } catch (error) {
       await stop();
       throw error;
