@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildDashboard } from '../scripts/build-dashboard.js';
-import type { SystemMetrics } from '../src/protocol/index.js';
 import { CHROMIUM_SKIP_REASON, chromiumInstalled, launchChromium, recordPageProblems, saveScreenshot } from './support/browser.js';
 import { type QbittorrentNox, qbittorrentNoxVersion, qbittorrentSkipReason, startQbittorrent } from './support/qbittorrent-nox.js';
 import { rest } from './support/rest.js';
 import { ADMIN_KEY, READ_KEY, startServer, type TestServer } from './support/server.js';
+import { lastSystemSample } from './support/system-sample.js';
 
 const WAIT_MS = 10_000;
 /** The server is restarted on the same port and data directory with this config. */
@@ -72,22 +72,6 @@ describe('dashboard', { skip: chromiumInstalled() ? false : CHROMIUM_SKIP_REASON
   async function patchConfig(patch: object): Promise<void> {
     const response = await rest(server, 'PATCH', '/api/v1/config', { body: patch });
     assert.equal(response.status, 200, JSON.stringify(response.body));
-  }
-
-  /** The system figures as last measured, read from the server's metric store: for samples the tests publish themselves. */
-  async function lastSample(): Promise<SystemMetrics> {
-    const { metrics } = await server.app.metrics.query(
-      ['cpu_percent', 'memory_percent', 'disk_usage_percent', 'network_io.bytes_sent', 'network_io.bytes_recv', 'process_count'],
-      1,
-    );
-    const current = (name: string) => metrics[name]?.current ?? 0;
-    return {
-      cpu_percent: current('cpu_percent'),
-      memory_percent: current('memory_percent'),
-      disk_usage_percent: current('disk_usage_percent'),
-      network_io: { bytes_sent: current('network_io.bytes_sent'), bytes_recv: current('network_io.bytes_recv') },
-      process_count: current('process_count'),
-    };
   }
 
   const connectionState = (target: Page, text: string | RegExp) => target.locator('#connection-state', { hasText: text }).waitFor();
@@ -153,7 +137,7 @@ describe('dashboard', { skip: chromiumInstalled() ? false : CHROMIUM_SKIP_REASON
     // nothing about the page: with real sampling paused, samples of known figures go through the real bus instead.
     await patchConfig({ metrics: { sample_system: false } });
     for (const cpu of [12.3, 45.6, 12.3]) {
-      server.app.publish('performance.system', { ...(await lastSample()), cpu_percent: cpu });
+      server.app.publish('performance.system', { ...(await lastSystemSample(server)), cpu_percent: cpu });
       await page.locator('#cpu-value', { hasText: `${cpu.toFixed(1)}%` }).waitFor();
     }
     await patchConfig({ metrics: { sample_system: true } });
@@ -175,7 +159,7 @@ describe('dashboard', { skip: chromiumInstalled() ? false : CHROMIUM_SKIP_REASON
       window.burstCounts = counts;
     })()`);
     // Everything but the CPU figure as last measured, so that the charts show the burst only where it is.
-    const sample = await lastSample();
+    const sample = await lastSystemSample(server);
     const samples = 300;
     for (let i = 0; i < samples; i++) server.app.publish('performance.system', { ...sample, cpu_percent: 10 + i * 0.1 });
     await page.locator('#cpu-value', { hasText: `${(10 + (samples - 1) * 0.1).toFixed(1)}%` }).waitFor();

@@ -1,6 +1,7 @@
 /** The dashboard page: asks for a key once, keeps a session open with it, and renders the store's changes once per animation frame. */
 import { SystemCharts } from './charts.js';
 import { byId, refreshRelativeTimes, setText } from './dom.js';
+import { clockTime } from './format.js';
 import { createFrameScheduler } from './frame.js';
 import { LoginForm, savedKey } from './login.js';
 import { type Session, startSession } from './session.js';
@@ -11,22 +12,33 @@ import { ConnectionView } from './views/connection-view.js';
 import { FeedView } from './views/feed-view.js';
 import { FiguresView } from './views/figures-view.js';
 
-/** Besides the store's sections: once a second, for ages and the reconnect countdown. */
-type FrameWork = Section | 'clock';
+/** Besides the store's sections: once a second, for ages and the reconnect countdown; and the pointer over a chart. */
+type FrameWork = Section | 'clock' | 'hover';
+
+/** Gaps named under the charts, the latest ones. */
+const MAX_GAPS_LISTED = 3;
 
 const frames = createFrameScheduler<FrameWork>(render);
 const store = new DashboardStore((section) => frames.mark(section));
 const dashboard = byId('dashboard');
 const forgetButton = byId<HTMLButtonElement>('forget-key');
 const historyNote = byId('history-note');
+const gapNote = byId('gap-note');
 const connectionView = new ConnectionView(store);
 const figuresView = new FiguresView(store);
-const charts = new SystemCharts(store.history, {
-  cpu: byId('cpu-chart'),
-  memory: byId('memory-chart'),
-  disk: byId('disk-chart'),
-  network: byId('network-chart'),
-});
+const charts = new SystemCharts(
+  store.history,
+  { cpu: byId('cpu-chart'), memory: byId('memory-chart'), disk: byId('disk-chart'), network: byId('network-chart') },
+  {
+    cpu: () => 'CPU',
+    memory: () => 'Memory',
+    disk: () => 'Disk',
+    sent: () => 'Sent',
+    received: () => 'Received',
+    noSamples: () => 'No samples',
+  },
+  () => frames.mark('hover'),
+);
 const alertsView = new AlertsView(store, (alertId) => session?.resolveAlert(alertId));
 const componentsView = new ComponentsView(store);
 const feedView = new FeedView(store);
@@ -40,11 +52,20 @@ function render(dirty: ReadonlySet<FrameWork>): void {
     charts.update();
     historyNote.hidden = store.historyError === undefined;
     setText(historyNote, store.historyError ? `Earlier samples could not be loaded: ${store.historyError}` : '');
-  }
+    renderGaps();
+  } else if (dirty.has('hover')) charts.renderTips();
   if (dirty.has('alerts')) alertsView.render();
   if (dirty.has('components')) componentsView.render();
   if (dirty.has('feed')) feedView.render();
   if (dirty.has('clock')) refreshRelativeTimes(dashboard);
+}
+
+/** The most recent stretches without samples, in words: the charts show them as breaks in the lines. */
+function renderGaps(): void {
+  const gaps = store.history.gaps().slice(-MAX_GAPS_LISTED);
+  gapNote.hidden = gaps.length === 0;
+  const spans = gaps.map(({ from, to }) => `${clockTime(from * 1000)}–${clockTime(to * 1000)}`).join(', ');
+  setText(gapNote, gaps.length === 0 ? '' : `No samples ${spans}: the service was not running or not sampling.`);
 }
 
 function showDashboard(shown: boolean): void {

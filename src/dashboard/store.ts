@@ -12,6 +12,7 @@ import type {
   ServerMessage,
   SystemMetrics,
 } from '../client/index.js';
+import type { LoggedEvent } from '../protocol/index.js';
 import { SystemHistory } from './system-history.js';
 
 export const SECTIONS = ['connection', 'figures', 'charts', 'alerts', 'components', 'feed'] as const;
@@ -35,9 +36,11 @@ export interface ResolvedAlert {
   was?: AlertActive;
 }
 
-export type FeedEntry =
-  | { id: string; at: number; kind: 'config'; data: ConfigUpdated | ConfigRejected }
-  | { id: string; at: number; kind: 'system'; data: EventTypeData['system'] };
+/** `seq` orders entries of the same millisecond (events without one, such as cluster link changes, go by time alone). */
+export type FeedEntry = { id: string; at: number; seq: number | undefined } & (
+  | { kind: 'config'; data: ConfigUpdated | ConfigRejected }
+  | { kind: 'system'; data: EventTypeData['system'] }
+);
 
 export interface Connection {
   state: ClientState;
@@ -61,6 +64,10 @@ export class DashboardStore {
   readonly components = new Map<string, { data: EventTypeData['status']; at: number }>();
   /** Newest first. */
   feed: FeedEntry[] = [];
+  /** Why the feed's earlier events could not be loaded, if they could not. */
+  feedError: string | undefined;
+  /** Each component's last check as the server last answered GET /api/v1/status (events carry it only with other news). */
+  readonly lastChecks = new Map<string, number>();
   /** Alerts the server listed in this connection's snapshot: after a resumption with a gap, the others are stale. */
   #snapshotAlertIds = new Set<string>();
   readonly #changed: (section: Section) => void;
@@ -80,6 +87,8 @@ export class DashboardStore {
     this.resolvedAlerts = [];
     this.components.clear();
     this.feed = [];
+    this.feedError = undefined;
+    this.lastChecks.clear();
     for (const section of SECTIONS) this.#changed(section);
   }
 
@@ -157,15 +166,44 @@ export class DashboardStore {
   }
 
   applyConfig(data: ConfigUpdated | ConfigRejected, message: ServerMessage<'config'>): void {
-    this.#addToFeed({ id: message.id, at: Date.parse(message.timestamp), kind: 'config', data });
+    this.#addToFeed({ id: message.id, at: Date.parse(message.timestamp), seq: message.meta?.seq, kind: 'config', data });
   }
 
   applySystem(data: EventTypeData['system'], message: ServerMessage<'system'>): void {
-    this.#addToFeed({ id: message.id, at: Date.parse(message.timestamp), kind: 'system', data });
+    this.#addToFeed({ id: message.id, at: Date.parse(message.timestamp), seq: message.meta?.seq, kind: 'system', data });
   }
 
-  #addToFeed(entry: FeedEntry): void {
-    this.feed = [entry, ...this.feed].slice(0, MAX_FEED);
+  /** Events read back from the event log (newest first): merged with what arrived live, each once. */
+  loadFeed(events: readonly LoggedEvent[]): void {
+    const entries = events.flatMap((event): FeedEntry[] => {
+      const entry = { id: event.id, at: Date.parse(event.timestamp), seq: event.meta.seq };
+      // The log holds each event as published: its type says its shape.
+      if (event.type === 'config') return [{ ...entry, kind: 'config', data: event.data as ConfigUpdated | ConfigRejected }];
+      if (event.type === 'system') return [{ ...entry, kind: 'system', data: event.data as EventTypeData['system'] }];
+      return [];
+    });
+    this.feedError = undefined;
+    this.#addToFeed(...entries);
+  }
+
+  feedFailed(reason: string): void {
+    this.feedError = reason;
+    this.#changed('feed');
+  }
+
+  /** The checks a component made since its last event, from GET /api/v1/status. */
+  applyLastChecks(components: ReadonlyArray<{ component: string; last_check?: unknown }>): void {
+    for (const { component, last_check: lastCheck } of components) {
+      const at = typeof lastCheck === 'string' ? Date.parse(lastCheck) : Number.NaN;
+      if (!Number.isFinite(at) || at <= (this.lastChecks.get(component) ?? 0)) continue;
+      this.lastChecks.set(component, at);
+      this.#changed('components');
+    }
+  }
+
+  #addToFeed(...entries: FeedEntry[]): void {
+    const byId = new Map([...entries, ...this.feed].map((entry) => [entry.id, entry]));
+    this.feed = [...byId.values()].sort((a, b) => b.at - a.at || (b.seq ?? 0) - (a.seq ?? 0)).slice(0, MAX_FEED);
     this.#changed('feed');
   }
 }

@@ -9,3 +9,4 @@ export * from './narrow.js';
 export * from './server-messages.js';
 export * from './notifications.js';
 export * from './alert-management.js';
+export * from './rest-reads.js';

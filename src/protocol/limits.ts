@@ -16,3 +16,7 @@ export const MAX_RESOLUTION_LENGTH = 2000;
 export const MAX_ALERT_ID_LENGTH = 200;
 /** Longest filter key (a field path such as `tags.endpoint`), in `subscribe` filters and silence matchers. */
 export const MAX_FILTER_KEY_LENGTH = 128;
+/** Most events one page of `GET /api/v1/events/history` returns. */
+export const MAX_EVENT_HISTORY_LIMIT = 500;
+/** Most log entries one page of `GET /api/v1/events/history` reads looking for matches: a page may hold fewer than `limit` and still have a `next_before`. */
+export const MAX_EVENT_HISTORY_SCAN = 10_000;

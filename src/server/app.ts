@@ -46,11 +46,13 @@ import { registerSilenceRoutes } from './http/silences-routes.js';
 import { registerDashboard } from './http/dashboard.js';
 import { registerErrorHandler } from './http/errors.js';
 import { registerEventsRoute } from './http/events-route.js';
+import { registerEventHistoryRoute } from './http/event-history-route.js';
 import { registerHealth } from './http/health.js';
 import { registerBrowserCheck } from './http/origin.js';
 import { registerPerformanceRoutes } from './http/performance-routes.js';
 import { registerPrometheusRoute } from './http/prometheus-route.js';
 import { registerRateLimits } from './http/rate-limits.js';
+import { registerStatusRoute } from './http/status-route.js';
 import { registerTorrentRoutes } from './http/torrents-routes.js';
 import { registerSchemaValidation } from './http/validation.js';
 import { logEvents } from './log-events.js';
@@ -236,6 +238,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerSilenceRoutes(http, { keys: () => keys, silences: alerts });
   registerTorrentRoutes(http, { keys: () => keys, clipboard: components.clipboard });
   registerNotificationRoutes(http, { keys: () => keys, notifier });
+  registerEventHistoryRoute(http, { keys: () => keys, log });
+  registerStatusRoute(http, {
+    keys: () => keys,
+    node: bus.node,
+    statuses: () => [components.qbittorrent.status(), components.clipboard.status()],
+  });
   registerPrometheusRoute(http, { keys: () => keys, exporter: prometheus });
   registerEventsRoute(http, { keys: () => keys, sse, config: current, connections: () => ws.sessionCount + sse.streamCount });
   registerDashboard(http);

@@ -195,6 +195,11 @@ def close_action(code: int) -> CloseAction:
 MAX_ALERT_ID_LENGTH: Final = 200
 #: Longest ``X-Client-ID`` / ``?client_id=``.
 MAX_CLIENT_ID_LENGTH: Final = 128
+#: Most events one page of ``GET /api/v1/events/history`` returns.
+MAX_EVENT_HISTORY_LIMIT: Final = 500
+#: Most log entries one page of ``GET /api/v1/events/history`` reads looking for matches: a page may hold
+#: fewer than ``limit`` and still have a ``next_before``.
+MAX_EVENT_HISTORY_SCAN: Final = 10000
 #: Longest filter key (a field path such as ``tags.endpoint``), in ``subscribe`` filters and silence matchers.
 MAX_FILTER_KEY_LENGTH: Final = 128
 #: Upper bound of ``request_data.history_minutes`` (one day of raw samples).

@@ -40,14 +40,15 @@ export class ComponentsView {
     for (const name of [...known, ...others]) {
       const card = this.#cards.get(name) ?? this.#addCard(name);
       const status = this.#store.components.get(name);
-      const shows = JSON.stringify(status ?? null);
+      const lastCheck = this.#store.lastChecks.get(name);
+      const shows = JSON.stringify([status ?? null, lastCheck]);
       if (card.shows === shows) continue;
       card.shows = shows;
       const state = status?.data.status;
       setText(card.badge, state === undefined ? 'no status yet' : (STATUS_LABELS[state] ?? state.replaceAll('_', ' ')));
       setClass(card.badge, `badge badge--${state === undefined ? 'neutral' : (TONES[state] ?? 'neutral')}`);
       card.facts.replaceChildren(
-        ...(status ? factsOf(status.data, status.at) : []).map(([term, description]) =>
+        ...(status ? factsOf(status.data, status.at, lastCheck) : []).map(([term, description]) =>
           h('div', {}, h('dt', {}, term), h('dd', {}, description)),
         ),
       );
@@ -78,9 +79,10 @@ export class ComponentsView {
 const isQbittorrent = (data: StatusData): data is QbittorrentStatus => data.component === 'qbittorrent_client';
 const isClipboard = (data: StatusData): data is ClipboardStatus => data.component === 'clipboard_monitor';
 
-function factsOf(data: StatusData, receivedAt: number): Fact[] {
+/** `lastCheck`: the component's last check as GET /api/v1/status last told it (ms), newer than its last event's when it checked since. */
+function factsOf(data: StatusData, receivedAt: number, lastCheck: number | undefined): Fact[] {
   if (isQbittorrent(data)) return qbittorrentFacts(data);
-  if (isClipboard(data)) return clipboardFacts(data);
+  if (isClipboard(data)) return clipboardFacts(data, lastCheck);
   const facts: Fact[] = [['Updated', relativeTime(receivedAt)]];
   for (const [key, value] of Object.entries(data.details ?? {})) {
     if (typeof value === 'number' || typeof value === 'string') facts.push([humanize(key), String(value)]);
@@ -104,7 +106,7 @@ function qbittorrentFacts(data: QbittorrentStatus): Fact[] {
   return facts;
 }
 
-function clipboardFacts({ details, last_check }: ClipboardStatus): Fact[] {
+function clipboardFacts({ details, last_check }: ClipboardStatus, lastCheck: number | undefined): Fact[] {
   const number = (value: number | undefined) => (value === undefined ? '–' : count(value));
   const facts: Fact[] = [
     ['Links processed', number(details?.processed_count)],
@@ -112,7 +114,8 @@ function clipboardFacts({ details, last_check }: ClipboardStatus): Fact[] {
     ['Failed', number(details?.failed_adds)],
   ];
   if (details?.duplicates_skipped !== undefined) facts.push(['Duplicates skipped', number(details.duplicates_skipped)]);
-  facts.push(['Last check', timeOrNever(last_check)]);
+  const checked = Math.max(last_check ? Date.parse(last_check) : 0, lastCheck ?? 0);
+  facts.push(['Last check', checked > 0 ? relativeTime(checked) : 'never']);
   if (details?.reason) facts.push(['Why', details.reason]);
   const lastAdded = details?.last_added;
   const addedName = lastAdded?.name || lastAdded?.info_hash;

@@ -1,6 +1,6 @@
 /** The activity feed, newest first: config changes (each field old → new, and by whom) and service events (start, restart, stopping). */
 import type { ConfigRejected, ConfigUpdated, EventTypeData, ServiceRestart, ServiceStart, ServiceStopping } from '../../client/index.js';
-import { byId, fadeIn, h } from '../dom.js';
+import { byId, fadeIn, h, setText } from '../dom.js';
 import { clockTime, configValue, dateTime, duration, humanize } from '../format.js';
 import type { DashboardStore, FeedEntry } from '../store.js';
 
@@ -10,6 +10,7 @@ export class FeedView {
   readonly #store: DashboardStore;
   readonly #list = byId('activity-feed');
   readonly #empty = byId('no-activity');
+  readonly #note = byId('feed-note');
   readonly #items = new Map<string, HTMLLIElement>();
 
   constructor(store: DashboardStore) {
@@ -35,6 +36,9 @@ export class FeedView {
       if (at !== item) this.#list.insertBefore(item, at ?? null);
     });
     this.#empty.hidden = feed.length > 0;
+    const { feedError } = this.#store;
+    this.#note.hidden = feedError === undefined;
+    setText(this.#note, feedError === undefined ? '' : `Earlier events could not be loaded: ${feedError}`);
   }
 }
 
