@@ -1,37 +1,122 @@
 /**
- * `npm run bench`: fan-out against a bare `ws` server (the ceiling) at N = 100, 1000, 5000, then the
- * cluster rows (subscribers on one node vs spread over two, on one Redis). Medians of several rounds.
- * BENCH_ONLY=fanout|cluster, BENCH_SUBSCRIBERS, BENCH_CLUSTER_SUBSCRIBERS, BENCH_ROUNDS, BENCH_SECONDS tune it.
+ * `npm run bench`: fan-out, idle memory per connection, connection churn and cluster latency, each
+ * beside its baseline from the same run (a bare `ws` server; for the cluster, one process without
+ * Redis), in alternated rounds, medians. Every server runs in a process of its own (server-process.ts).
+ * BENCH_ONLY=fanout|idle|churn|cluster (comma-separated) picks tables; BENCH_ROUNDS, BENCH_SECONDS,
+ * BENCH_SUBSCRIBERS, BENCH_BURST, BENCH_RATE, BENCH_IDLE_CONNECTIONS, BENCH_CHURN_CONCURRENCY,
+ * BENCH_CLUSTER_SUBSCRIBERS tune them; BENCH_PROFILE=<dir> writes each server's CPU profile of each measured window.
  */
-import { redisSkipReason } from '../test/support/redis.js';
-import { clusterBench } from './cluster.js';
-import { bareWs, qbtMonitor, runOnce } from './fanout.js';
-import { printRows, roundRobin } from './table.js';
+import { cpus, loadavg } from 'node:os';
+import { redisSkipReason, startRedis } from '../test/support/redis.js';
+import { CLUSTER_SETUPS, clusterSetup } from './cluster.js';
+import { churnOnce, type ChurnResult, idleOnce, type IdleResult } from './connections.js';
+import { type FanOutOptions, type FanOutResult, fanOutOnce } from './fanout.js';
+import { type Column, fmt, printHeader, printRows, roundRobin } from './table.js';
 
-const ONLY = process.env.BENCH_ONLY;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const env = process.env;
+const ONLY = new Set((env.BENCH_ONLY ?? 'fanout,idle,churn,cluster').split(','));
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 5);
 const counts = (value: string) => value.split(',').map(Number);
+const options: FanOutOptions = {
+  seconds: Number(env.BENCH_SECONDS ?? 4),
+  burst: Number(env.BENCH_BURST ?? 4),
+  deliveriesPerSecond: Number(env.BENCH_RATE ?? 40_000),
+};
+const BARE = 'bare ws';
+const QBTM = 'qbt-monitor';
 
-if (ONLY !== 'cluster') {
-  console.log(`fan-out: ${ROUNDS} rounds x ${SECONDS} s per target and N; medians; node ${process.version}\n`);
-  console.log('| N | target | delivered msg/s | p50 ms | p99 ms | ratio to bare |');
-  console.log('| ---: | --- | ---: | ---: | ---: | ---: |');
-  for (const n of counts(process.env.BENCH_SUBSCRIBERS ?? '100,1000,5000')) {
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+console.log(`node ${process.version}, ${cpus().length} CPUs, ${ROUNDS} alternated rounds per table, medians; load average ${load()}\n`);
+
+const fanOutColumns: Column<FanOutResult>[] = [
+  { heading: 'delivered msg/s', value: (r) => r.messagesPerSecond },
+  { heading: 'server CPU µs/msg', value: (r) => r.cpuPerDelivery, digits: 2 },
+  { heading: 'write calls/msg', value: (r) => r.writesPerDelivery, digits: 2 },
+  { heading: 'p50 ms', value: (r) => r.p50, digits: 1 },
+  { heading: 'p99 ms', value: (r) => r.p99, digits: 1 },
+];
+
+if (ONLY.has('fanout')) {
+  const { seconds, burst, deliveriesPerSecond } = options;
+  console.log(
+    `fan-out: bursts of ${burst} events per tick, paced to ${fmt(deliveriesPerSecond)} deliveries/s, ${seconds} s per run; CPU of the server process\n`,
+  );
+  const columns = [...fanOutColumns, { heading: 'CPU/msg ratio to bare', value: (r: FanOutResult) => r.cpuPerDelivery, ratio: true }];
+  printHeader(['N', 'target'], columns);
+  for (const n of counts(env.BENCH_SUBSCRIBERS ?? '100,1000,5000')) {
     const results = await roundRobin(
       [
-        { name: bareWs.name, run: () => runOnce(bareWs, n, SECONDS) },
-        { name: qbtMonitor.name, run: () => runOnce(qbtMonitor, n, SECONDS) },
+        { name: BARE, run: () => fanOutOnce('bare', n, options) },
+        { name: QBTM, run: () => fanOutOnce('qbt-monitor', n, options) },
       ],
       ROUNDS,
     );
-    printRows(n, results, bareWs.name);
+    printRows([fmt(n)], results, BARE, columns);
   }
   console.log();
 }
 
-if (ONLY !== 'fanout') {
+if (ONLY.has('idle')) {
+  const connections = Number(env.BENCH_IDLE_CONNECTIONS ?? 2000);
+  console.log(`idle connections: ${fmt(connections)} open (qbt-monitor: authenticated and acknowledged), memory after a full GC\n`);
+  const columns: Column<IdleResult>[] = [
+    { heading: 'heap + external bytes/connection', value: (r) => r.bytesPerConnection },
+    { heading: 'RSS bytes/connection', value: (r) => r.rssPerConnection },
+    { heading: 'bytes ratio to bare', value: (r) => r.bytesPerConnection, ratio: true },
+  ];
+  printHeader(['target'], columns);
+  const results = await roundRobin(
+    [
+      { name: BARE, run: () => idleOnce('bare', connections) },
+      { name: QBTM, run: () => idleOnce('qbt-monitor', connections) },
+    ],
+    ROUNDS,
+  );
+  printRows([], results, BARE, columns);
+  console.log();
+}
+
+if (ONLY.has('churn')) {
+  const concurrency = Number(env.BENCH_CHURN_CONCURRENCY ?? 16);
+  console.log(`churn: open, first message, client close; ${concurrency} at a time, ${options.seconds} s per run\n`);
+  const columns: Column<ChurnResult>[] = [
+    { heading: 'connections/s', value: (r) => r.connectionsPerSecond },
+    { heading: 'server CPU µs/connection', value: (r) => r.cpuPerConnection, digits: 1 },
+    { heading: 'rate ratio to bare', value: (r) => r.connectionsPerSecond, ratio: true },
+    { heading: 'CPU ratio to bare', value: (r) => r.cpuPerConnection, ratio: true },
+  ];
+  printHeader(['target'], columns);
+  const results = await roundRobin(
+    [
+      { name: BARE, run: () => churnOnce('bare', options.seconds, concurrency) },
+      { name: QBTM, run: () => churnOnce('qbt-monitor', options.seconds, concurrency) },
+    ],
+    ROUNDS,
+  );
+  printRows([], results, BARE, columns);
+  console.log();
+}
+
+if (ONLY.has('cluster')) {
   const skip = redisSkipReason();
   if (skip) console.log(`cluster rows skipped: ${skip}`);
-  else await clusterBench(counts(process.env.BENCH_CLUSTER_SUBSCRIBERS ?? '1000,4000'), ROUNDS, SECONDS);
+  else {
+    const redis = await startRedis();
+    try {
+      console.log(`cluster: the fan-out's bursts and rate; CPU of every server process (nodes and publisher)\n`);
+      const columns = [...fanOutColumns, { heading: 'p99 ratio to 1 process', value: (r: FanOutResult) => r.p99, ratio: true }];
+      printHeader(['N', 'setup'], columns);
+      for (const n of counts(env.BENCH_CLUSTER_SUBSCRIBERS ?? '1000')) {
+        const setups = CLUSTER_SETUPS.map((name) => ({ name, run: () => clusterSetup(redis.url, name)(n, options) }));
+        printRows([fmt(n)], await roundRobin(setups, ROUNDS), CLUSTER_SETUPS[0], columns);
+      }
+    } finally {
+      await redis.stop();
+    }
+  }
+  console.log();
 }
+console.log(`load average at the end: ${load()}`);

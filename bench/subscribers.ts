@@ -1,17 +1,11 @@
 /**
- * The benchmark's subscriber process: opens N WebSocket clients to the server under test, counts
- * what they receive and measures latency from the `sent_at` stamped in each message. Talks to the
- * parent over IPC: {connect} -> {ready}, progress ticks, {finish} -> {result}.
+ * The benchmark's client process: opens N WebSocket clients to the server under test, counts the
+ * benchmark's messages they receive and measures latency from the `sent_at` stamped in each; or churns
+ * connections (open, first message, close). Talks to the parent over IPC (processes.ts): {connect} ->
+ * {ready}, progress ticks, {finish} -> {result}; {churn} -> {churned}.
  */
 import WebSocket from 'ws';
-
-interface ConnectCommand {
-  kind: 'connect';
-  url: string;
-  count: number;
-  headers: Record<string, string>;
-  subscribe?: object;
-}
+import type { SubscriberCommand, SubscriberReport } from './processes.js';
 
 const MARK = Buffer.from('"sent_at":');
 const LATENCY_SAMPLES = 200_000;
@@ -23,18 +17,21 @@ let sampled = 0;
 let sampleEvery = 1;
 let counting = false;
 
+const report = (message: SubscriberReport) => process.send?.(message);
+
 function onMessage(raw: Buffer): void {
   if (!counting) return;
+  const at = raw.indexOf(MARK);
+  // Only the benchmark's events count: not a reply, nor anything else the server says.
+  if (at < 0) return;
   received += 1;
   if (received % sampleEvery !== 0 || sampled >= LATENCY_SAMPLES) return;
-  const at = raw.indexOf(MARK);
-  if (at < 0) return;
   const sentAt = Number.parseFloat(raw.toString('latin1', at + MARK.length, at + MARK.length + 24));
   latencies[sampled] = performance.timeOrigin + performance.now() - sentAt;
   sampled += 1;
 }
 
-async function connectAll(command: ConnectCommand): Promise<void> {
+async function connectAll(command: Extract<SubscriberCommand, { kind: 'connect' }>): Promise<void> {
   sampleEvery = Math.max(1, Math.floor(command.count / 10));
   const batch = 200;
   for (let i = 0; i < command.count; i += batch) {
@@ -46,7 +43,7 @@ async function connectAll(command: ConnectCommand): Promise<void> {
         new Promise((resolve, reject) => {
           ws.once('error', reject);
           const ready = (raw: Buffer) => {
-            // The bare server says nothing first; qbt-monitor acknowledges, then we subscribe and wait for the reply.
+            // qbt-monitor acknowledges, then we subscribe and wait for the reply; the bare server says hello.
             const text = raw.toString();
             if (command.subscribe && text.includes('"type":"connection"')) ws.send(JSON.stringify(command.subscribe));
             else if (!command.subscribe || text.includes('"type":"subscribed"')) {
@@ -56,7 +53,6 @@ async function connectAll(command: ConnectCommand): Promise<void> {
             }
           };
           ws.on('message', ready);
-          if (!command.subscribe) ws.once('open', () => ready(Buffer.from('')));
         }),
       );
     }
@@ -64,29 +60,59 @@ async function connectAll(command: ConnectCommand): Promise<void> {
   }
 }
 
+/** One connection's life: open, wait for the server's first message, close, wait for the close handshake. */
+function openGreetClose(url: string, headers: Record<string, string>, n: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers: { ...headers, 'X-Client-ID': `churn-${n}` } });
+    ws.once('error', reject);
+    ws.once('message', () => ws.close());
+    ws.once('close', () => resolve());
+  });
+}
+
+async function churn(command: Extract<SubscriberCommand, { kind: 'churn' }>): Promise<number> {
+  const until = performance.now() + command.seconds * 1000;
+  let completed = 0;
+  const loop = async () => {
+    while (performance.now() < until) {
+      await openGreetClose(command.url, command.headers, completed);
+      completed += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: command.concurrency }, loop));
+  return completed;
+}
+
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-const progress = setInterval(() => process.send?.({ kind: 'progress', received }), 5);
+const progress = setInterval(() => report({ kind: 'progress', received }), 5);
+const failed = (error: unknown) => report({ kind: 'failed', error: String(error) });
 
-process.on('message', (command: ConnectCommand | { kind: 'start' } | { kind: 'finish' }) => {
-  if (command.kind === 'connect') {
-    connectAll(command).then(
-      () => process.send?.({ kind: 'ready' }),
-      (error: unknown) => process.send?.({ kind: 'failed', error: String(error) }),
-    );
-  } else if (command.kind === 'start') {
-    received = 0;
-    sampled = 0;
-    counting = true;
-  } else {
-    counting = false;
-    const sorted = latencies.slice(0, sampled).sort();
-    process.send?.({ kind: 'result', received, p50: percentile(sorted, 50), p99: percentile(sorted, 99) });
-    clearInterval(progress);
-    for (const ws of sockets) ws.terminate();
-    process.disconnect?.();
+process.on('message', (command: SubscriberCommand) => {
+  switch (command.kind) {
+    case 'connect':
+      connectAll(command).then(() => report({ kind: 'ready' }), failed);
+      break;
+    case 'start':
+      received = 0;
+      sampled = 0;
+      counting = true;
+      break;
+    case 'finish': {
+      counting = false;
+      const sorted = latencies.slice(0, sampled).sort();
+      report({ kind: 'result', received, p50: percentile(sorted, 50), p99: percentile(sorted, 99) });
+      break;
+    }
+    case 'churn':
+      churn(command).then((completed) => report({ kind: 'churned', completed }), failed);
+      break;
   }
+});
+process.on('disconnect', () => {
+  clearInterval(progress);
+  for (const ws of sockets) ws.terminate();
 });

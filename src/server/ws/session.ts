@@ -8,6 +8,7 @@ import type { HubEvent } from '../../hub/event.js';
 import type { Subscriber } from '../../hub/hub.js';
 import { type SubscriptionLimits, Subscriptions } from '../../hub/subscriptions.js';
 import { CloseCode, type EventType } from '../../protocol/index.js';
+import { FrameWriter } from './frame-writer.js';
 import { TokenBucket } from './rate-limiter.js';
 
 export interface SessionLimits {
@@ -30,6 +31,8 @@ export interface DeliveryStats {
 }
 
 const DRAIN_CHECK_MS = 50;
+/** Most bytes one turn's writes to a socket wait for the end of the turn (at most the soft limit): more gain nothing from coalescing. */
+const BATCH_MAX_BYTES = 64 * 1024;
 
 export class Session implements Subscriber {
   readonly clientId: string;
@@ -45,6 +48,8 @@ export class Session implements Subscriber {
   resumed = false;
 
   readonly #ws: WebSocket;
+  readonly #writer: FrameWriter;
+  readonly #batchMaxBytes: number;
   readonly #limits: SessionLimits;
   readonly #stats: DeliveryStats;
   readonly #bucket: TokenBucket;
@@ -70,6 +75,8 @@ export class Session implements Subscriber {
     stats: DeliveryStats;
   }) {
     this.#ws = options.ws;
+    this.#writer = new FrameWriter(options.ws);
+    this.#batchMaxBytes = Math.min(BATCH_MAX_BYTES, options.limits.sendBufferSoftBytes);
     this.clientId = options.clientId;
     this.identity = options.identity;
     this.endpoint = options.endpoint;
@@ -190,12 +197,16 @@ export class Session implements Subscriber {
   }
 
   /**
-   * The one way bytes reach the socket. A frame that would take the backlog past the hard limit closes
-   * the connection instead (4408): a large reply counts like many small events. A frame larger than
-   * the limit by itself still goes out when nothing is waiting, so an answer is never refused for its size alone.
+   * The one way bytes reach the socket, coalesced with the others of this turn. A frame that would take
+   * the backlog past the hard limit closes the connection instead (4408): a large reply counts like
+   * many small events. A frame larger than the limit by itself still goes out when nothing is waiting,
+   * so an answer is never refused for its size alone.
    */
   #send(frame: Buffer): void {
     if (!this.isOpen) return;
+    // The turn's batch goes to the kernel before a frame that would make it large, so that what the
+    // bound reads as waiting is what the reader has not taken (and stays under the soft limit).
+    if (this.#writer.pending + frame.length > this.#batchMaxBytes) this.#writer.flush();
     const buffered = this.#ws.bufferedAmount;
     if (buffered > 0 && buffered + frame.length > this.#limits.sendBufferHardBytes) {
       this.#stats.slowConsumerCloses += 1;
@@ -203,6 +214,6 @@ export class Session implements Subscriber {
       return;
     }
     this.#stats.sent += 1;
-    this.#ws.send(frame, { binary: false });
+    this.#writer.write(frame);
   }
 }
