@@ -43,7 +43,9 @@ function publishMetrics(server: TestServer, from: number, count: number): void {
 }
 
 const valuesOf = (client: TestClient) =>
-  client.received.filter((m) => m.type === 'performance' && !m.meta?.snapshot && m.data?.metric_name?.startsWith('coalesce_')).map((m) => m.data.value);
+  client.received
+    .filter((m) => m.type === 'performance' && !m.meta?.snapshot && m.data?.metric_name?.startsWith('coalesce_'))
+    .map((m) => m.data.value);
 
 describe('coalesced socket writes', { skip }, () => {
   test('the frames of one turn leave in one write per socket, in order', async () => {
@@ -56,7 +58,11 @@ describe('coalesced socket writes', { skip }, () => {
       assert.equal(writes, 2, 'one write system call per socket for the whole turn');
       for (const { client } of [a, b]) {
         await client.next((m) => m.data?.value === 20);
-        assert.deepEqual(valuesOf(client), Array.from({ length: 20 }, (_, i) => i + 1), 'every frame, in the order published');
+        assert.deepEqual(
+          valuesOf(client),
+          Array.from({ length: 20 }, (_, i) => i + 1),
+          'every frame, in the order published',
+        );
         client.close();
       }
     } finally {
@@ -92,7 +98,10 @@ describe('coalesced socket writes', { skip }, () => {
       assert.ok(writes >= 6 && writes < 20, `${writes} writes for 100 frames of 1 KB in batches of 16 KB`);
       await client.next((m) => m.data?.n === 100);
       const ns = client.received.filter((m) => m.type === 'performance' && !m.meta?.snapshot).map((m) => m.data.n);
-      assert.deepEqual(ns, Array.from({ length: 100 }, (_, i) => i + 1));
+      assert.deepEqual(
+        ns,
+        Array.from({ length: 100 }, (_, i) => i + 1),
+      );
       client.close();
     } finally {
       await server.stop();
@@ -119,12 +128,20 @@ describe('coalesced socket writes', { skip }, () => {
       socket.resume();
       assert.equal((await client.waitClosed(15_000)).code, CloseCode.SLOW_CONSUMER);
       const seen = client.received.filter((m) => m.data?.component === 'flood').map((m) => m.data.n);
-      assert.deepEqual(seen, Array.from({ length: seen.length }, (_, i) => i + 1), 'what arrived before the close is a prefix, in order');
+      assert.deepEqual(
+        seen,
+        Array.from({ length: seen.length }, (_, i) => i + 1),
+        'what arrived before the close is a prefix, in order',
+      );
       const lastSeq = client.received.filter((m) => m.data?.component === 'flood').at(-1)?.meta?.seq ?? ack.data.last_seq;
       const back = await connectAuthed(server.wsUrl('/ws', { since: lastSeq }), READ_KEY);
       await back.client.next('resumed', 15_000);
       const replayed = back.client.received.filter((m) => m.data?.component === 'flood').map((m) => m.data.n);
-      assert.deepEqual(replayed, Array.from({ length: published - seen.length }, (_, i) => seen.length + i + 1), 'the rest comes back on resumption');
+      assert.deepEqual(
+        replayed,
+        Array.from({ length: published - seen.length }, (_, i) => seen.length + i + 1),
+        'the rest comes back on resumption',
+      );
       back.client.close();
     } finally {
       await server.stop();
