@@ -12,7 +12,12 @@ import {
   type ReadClipboard,
 } from '../src/sources/clipboard/read-clipboard.js';
 import type { ClipboardStatus } from '../src/protocol/index.js';
-import { type ClipboardMonitor, type ClipboardMonitorOptions, createClipboardMonitor } from '../src/sources/clipboard/monitor.js';
+import {
+  type AddRequest,
+  type ClipboardMonitor,
+  type ClipboardMonitorOptions,
+  createClipboardMonitor,
+} from '../src/sources/clipboard/monitor.js';
 import { createInMemorySeenStore } from '../src/store/seen-store.js';
 import { createRecorder, type Recorder } from './support/recorder.js';
 import { startXvfb, XVFB_SKIP_REASON, type Xvfb, xvfbToolsInstalled } from './support/xvfb.js';
@@ -31,15 +36,18 @@ function rejectClipboard(reason: string): (error: unknown) => boolean {
 
 /** A qBittorrent stand-in that records what it is given, and refuses while told to. */
 function fakeQbittorrent() {
-  const calls: string[][] = [];
+  const calls: string[] = [];
+  const requests: AddRequest[] = [];
   let refusal: string | undefined;
   return {
     calls,
+    requests,
     refuse(reason: string | undefined) {
       refusal = reason;
     },
-    async addTorrents(urls: string[]) {
-      calls.push(urls);
+    async addTorrent(request: AddRequest) {
+      calls.push(request.url);
+      requests.push(request);
       if (refusal !== undefined) throw new Error(refusal);
     },
   };
@@ -59,7 +67,7 @@ function startMonitor(t: TestContext, options: Partial<ClipboardMonitorOptions>)
   const qbittorrent = fakeQbittorrent();
   const monitor = createClipboardMonitor({
     checkIntervalSec: FAST_POLL_SEC,
-    addTorrents: qbittorrent.addTorrents,
+    addTorrent: qbittorrent.addTorrent,
     publish: (name, data) => {
       assert.equal(name, 'status.clipboard_monitor');
       events.record(structuredClone(data));
@@ -175,15 +183,22 @@ describe('clipboard', () => {
         successful_adds: 0,
         failed_adds: 0,
         duplicates_skipped: 0,
+        skipped: 0,
         reason: null,
         last_added: null,
         last_failure: null,
+        last_skipped: null,
+        recent_adds: [],
+        recent_failures: [],
+        rules: [{ rule: null, added: 0, skipped: 0, failed: 0 }],
+        detection: 'polling',
+        detection_reason: null,
       });
 
       const link = magnet(SINTEL_HEX, 'Sintel');
       await x.copy(`look at this: ${link}`);
       const added = await counters({ processed_count: 1, successful_adds: 1, failed_adds: 0 });
-      assert.deepEqual(qbittorrent.calls, [[link]]);
+      assert.deepEqual(qbittorrent.calls, [link]);
       assert.equal(added.component, 'clipboard_monitor');
       assert.equal(added.status, 'running');
       assert.match(added.last_check ?? '', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
@@ -203,7 +218,7 @@ describe('clipboard', () => {
       const links = [magnet(SINTEL_HEX, 'Sintel'), magnet(SECOND_HEX, 'Second')];
       await x.copy(`first:\n${links[0]}\nsecond: ${links[1]}\n`);
       const added = await counters({ processed_count: 2, successful_adds: 2 });
-      assert.deepEqual(qbittorrent.calls.flat(), links);
+      assert.deepEqual(qbittorrent.calls, links);
       assert.equal(added.details.last_added?.info_hash, SECOND_HEX);
     });
 

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { validateConfig } from '../src/config/validate.js';
+import { createInMemoryClipboardAddStore } from '../src/store/clipboard-add-store.js';
 import { createInMemorySeenStore } from '../src/store/seen-store.js';
 import { createComponents } from '../src/sources/components.js';
 import { QbittorrentWebUiClient } from '../src/sources/qbittorrent/webui-client.js';
@@ -193,6 +194,7 @@ describe('without qBittorrent configured or a clipboard', () => {
         if (name === 'status.clipboard_monitor') clipboardSeen();
       },
       seen: createInMemorySeenStore(),
+      clipboardAdds: createInMemoryClipboardAddStore(),
       logger: pino({ level: 'silent' }),
       quietWhenOff: true,
     });

@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  type FoundLink,
   findTorrentLinks,
   type InvalidTorrentLink,
+  type TorrentFileRef,
   type TorrentLink,
   type ValidTorrentLink,
 } from '../src/sources/clipboard/find-torrent-links.js';
@@ -15,20 +17,31 @@ const OTHER_HEX = 'dd8255ecdc7ca55fb0bbf81323d87062db1f6d1c';
 const V2 = `1220${'ab'.repeat(32)}`;
 const magnet = (hash: string, rest = '') => `magnet:?xt=urn:btih:${hash}${rest}`;
 
-function valid(link: TorrentLink | undefined): ValidTorrentLink {
-  assert.ok(link?.valid, `expected a valid link, got ${JSON.stringify(link)}`);
+function valid(link: FoundLink | undefined): ValidTorrentLink {
+  assert.ok(link && !('unread' in link) && link.valid, `expected a valid link, got ${JSON.stringify(link)}`);
   return link;
 }
 
-function invalid(link: TorrentLink | undefined): InvalidTorrentLink {
-  assert.ok(link && !link.valid, `expected an invalid link, got ${JSON.stringify(link)}`);
+function invalid(link: FoundLink | undefined): InvalidTorrentLink {
+  assert.ok(link && !('unread' in link) && !link.valid, `expected an invalid link, got ${JSON.stringify(link)}`);
   return link;
 }
 
-function only(text: string): TorrentLink {
-  const links = findTorrentLinks(text);
+function only(text: string, options = {}): TorrentLink {
+  const link = onlyFound(text, options);
+  assert.ok(!('unread' in link), `expected a link, got a file to read: ${JSON.stringify(link)}`);
+  return link;
+}
+
+function onlyFound(text: string, options = {}): FoundLink {
+  const links = findTorrentLinks(text, options);
   assert.equal(links.length, 1, `expected one link in ${JSON.stringify(text)}, got ${JSON.stringify(links)}`);
   return links[0]!;
+}
+
+function fileRef(link: FoundLink | undefined): TorrentFileRef {
+  assert.ok(link && 'unread' in link, `expected a .torrent file, got ${JSON.stringify(link)}`);
+  return link;
 }
 
 describe('magnet info-hashes', () => {
@@ -138,7 +151,6 @@ describe('.torrent URLs', () => {
     assert.equal(link.kind, 'torrent_url');
     assert.match(link.reason, /not an http\(s\) URL/);
     assert.equal(link.name, 'debian.iso');
-    assert.match(invalid(only('file:///home/me/x.torrent')).reason, /not an http\(s\) URL: .*file:/);
   });
 
   test('a URL that cannot be parsed is invalid', () => {
@@ -160,7 +172,7 @@ describe('finding links in text', () => {
     const text = `${magnet(HEX)}\n${magnet(OTHER_HEX)} \thttps://example.com/a.torrent\r\n${magnet('bad')}`;
     const links = findTorrentLinks(text);
     assert.deepEqual(
-      links.map((link) => [link.kind, link.valid]),
+      links.map((link) => [link.kind, 'valid' in link && link.valid]),
       [
         ['magnet', true],
         ['magnet', true],
@@ -225,5 +237,104 @@ describe('finding links in text', () => {
     assert.deepEqual(findTorrentLinks('a'.repeat(1024 * 1024)), []);
     assert.deepEqual(findTorrentLinks(`magnet:?${'a'.repeat(1024 * 1024)}`).length, 1);
     assert.ok(performance.now() - started < 2000);
+  });
+});
+
+describe('what a magnet says about its torrent', () => {
+  test('trackers (tr, tr.N) and the exact length (xl) are read', () => {
+    const link = valid(only(magnet(HEX, '&tr=udp%3A%2F%2Ftracker.example.org%3A1337&tr.1=https://t2.example/announce&xl=734003200')));
+    assert.deepEqual(link.trackers, ['udp://tracker.example.org:1337', 'https://t2.example/announce']);
+    assert.equal(link.size, 734003200);
+  });
+
+  test('no xl, or a malformed one, leaves the size unknown', () => {
+    assert.equal(valid(only(magnet(HEX))).size, null);
+    assert.equal(valid(only(magnet(HEX, '&xl=12abc'))).size, null);
+  });
+});
+
+describe('thunder:// links', () => {
+  const thunder = (url: string) => `thunder://${Buffer.from(`AA${url}ZZ`).toString('base64')}`;
+
+  test('a wrapped magnet is that magnet, found where the thunder link is', () => {
+    const wrapped = magnet(HEX, '&dn=Sintel');
+    const link = valid(only(`迅雷下载：${thunder(wrapped)} 快`));
+    assert.equal(link.kind, 'magnet');
+    assert.equal(link.key, HEX);
+    assert.equal(link.url, wrapped);
+    assert.equal(link.name, 'Sintel');
+    assert.equal(link.raw, thunder(wrapped));
+  });
+
+  test('a wrapped .torrent URL is that URL', () => {
+    const link = valid(only(thunder('https://example.com/files/Sintel.torrent')));
+    assert.equal(link.kind, 'torrent_url');
+    assert.equal(link.url, 'https://example.com/files/Sintel.torrent');
+  });
+
+  test('a GBK-encoded wrapped magnet (as Chinese sites make them) is decoded', () => {
+    const gbk = Buffer.concat([Buffer.from(`AA${magnet(HEX, '&dn=')}`), Buffer.from([0xd6, 0xd0, 0xce, 0xc4]), Buffer.from('ZZ')]);
+    assert.equal(valid(only(`thunder://${gbk.toString('base64')}`)).name, '中文');
+  });
+
+  test('a thunder link to anything else, or not base64 of AA…ZZ, is not a link', () => {
+    assert.deepEqual(findTorrentLinks(thunder('http://example.com/setup.exe')), []);
+    assert.deepEqual(findTorrentLinks(`thunder://${Buffer.from(magnet(HEX)).toString('base64')}`), []);
+    assert.deepEqual(findTorrentLinks('thunder://not*base64'), []);
+  });
+});
+
+describe('.torrent files', () => {
+  test('a file:// URI is percent-decoded into the path to read', () => {
+    const ref = fileRef(onlyFound('file:///home/me/Downloads/Big%20Buck%20Bunny%20%E4%B8%AD.torrent'));
+    assert.equal(ref.kind, 'torrent_file');
+    assert.equal(ref.path, '/home/me/Downloads/Big Buck Bunny 中.torrent');
+  });
+
+  test("a file manager's copy (x-special/gnome-copied-files text) gives each file once", () => {
+    const links = findTorrentLinks('copy\nfile:///tmp/a.torrent\nfile:///tmp/b%20c.torrent\nfile:///tmp/notes.txt\n');
+    assert.deepEqual(
+      links.map((link) => fileRef(link).path),
+      ['/tmp/a.torrent', '/tmp/b c.torrent'],
+    );
+  });
+
+  test('absolute paths on lines of their own, spaces and all; not a path inside a sentence', () => {
+    const links = findTorrentLinks('/home/me/My Show S01E01.torrent\n  C:\\Users\\me\\film.torrent\r\nsee /tmp/x.torrent here');
+    assert.deepEqual(
+      links.map((link) => fileRef(link).path),
+      ['/home/me/My Show S01E01.torrent', 'C:\\Users\\me\\film.torrent'],
+    );
+  });
+
+  test('a file:// URI with a remote host is invalid, with a reason', () => {
+    const link = invalid(only('file://server.example/share/x.torrent'));
+    assert.equal(link.kind, 'torrent_file');
+    assert.match(link.reason, /not a local file/);
+  });
+});
+
+describe('bare info-hashes', () => {
+  test('ignored by default: a hash-looking string is often something else (a git commit)', () => {
+    assert.deepEqual(findTorrentLinks(`commit ${HEX}\n${BASE32}`), []);
+  });
+
+  test('with acceptBareHashes: 40 hex and 32 base32, each a magnet of that hash', () => {
+    const links = findTorrentLinks(`${HEX.toUpperCase()} and ${BASE32}`, { acceptBareHashes: true }).map(valid);
+    assert.deepEqual(
+      links.map((link) => [link.kind, link.key, link.url]),
+      [
+        ['info_hash', HEX, `magnet:?xt=urn:btih:${HEX}`],
+        ['info_hash', HEX, `magnet:?xt=urn:btih:${HEX}`],
+      ],
+    );
+  });
+
+  test('with acceptBareHashes: not a hash inside a link, a longer word, or lowercase base32', () => {
+    const text = `${magnet(HEX)} https://example.com/${OTHER_HEX}/x.torrent ${HEX}0 ${BASE32.toLowerCase()}`;
+    assert.deepEqual(
+      findTorrentLinks(text, { acceptBareHashes: true }).map((link) => link.kind),
+      ['magnet', 'torrent_url'],
+    );
   });
 });

@@ -128,6 +128,18 @@ describe('docs/asyncapi.yaml', () => {
         resolution: 'recovered',
         resolved_by: 'system',
       });
+      const sintel = {
+        kind: 'magnet' as const,
+        info_hash: '08ada5a7a6183aae1e09d831df6748d566095a10',
+        name: 'Sintel',
+        rule: 'tv',
+        category: 'tv',
+        tags: ['series'],
+        save_path: '/srv/tv',
+        paused: false,
+        source: 'clipboard' as const,
+        at: now,
+      };
       server.app.publish('status.clipboard_monitor', {
         component: 'clipboard_monitor',
         status: 'running',
@@ -137,15 +149,19 @@ describe('docs/asyncapi.yaml', () => {
           successful_adds: 23,
           failed_adds: 2,
           duplicates_skipped: 4,
+          skipped: 1,
           reason: null,
-          last_added: {
-            kind: 'magnet',
-            info_hash: '08ada5a7a6183aae1e09d831df6748d566095a10',
-            name: 'Sintel',
-            source: 'clipboard',
-            at: now,
-          },
+          last_added: sintel,
           last_failure: null,
+          last_skipped: null,
+          recent_adds: [sintel],
+          recent_failures: [],
+          rules: [
+            { rule: 'tv', added: 1, skipped: 0, failed: 0 },
+            { rule: null, added: 22, skipped: 0, failed: 2 },
+          ],
+          detection: 'xfixes',
+          detection_reason: null,
         },
       });
       server.app.publish('status.qbittorrent_client', {

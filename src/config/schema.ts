@@ -277,11 +277,79 @@ export const QbittorrentConfigSchema = Type.Object(
   section,
 );
 
+const LinkPattern = (what: string) =>
+  Type.String({
+    minLength: 1,
+    maxLength: 500,
+    description: `${what}: a case-insensitive substring; with \`*\` a glob over the whole value (\`*\` any run, \`?\` one character); \`/regex/\` a regular expression, case-insensitive, or \`/regex/flags\` with exactly the flags given (\`i\`, \`m\`, \`s\`, \`u\`).`,
+  });
+
+/** A size in bytes, or a number with a unit: `700 MB`, `4 GiB` (1000- and 1024-based). */
+export const SizeSchema = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*([KMGT]i?B|B)\\s*$' })]);
+
+export const ClipboardRuleSchema = Type.Object(
+  {
+    name: Type.String({
+      pattern: '^[A-Za-z0-9_. -]{1,64}$',
+      description: 'Unique; names the rule in the status, the dashboard and the database (letters, digits, space, `_`, `.`, `-`).',
+    }),
+    match: Type.Object(
+      {
+        name: Type.Optional(LinkPattern("The torrent's name (a magnet's `dn`, the name inside a .torrent, a .torrent URL's file name)")),
+        url: Type.Optional(LinkPattern('The link as copied (for a .torrent file: its file:// URI)')),
+        tracker: Type.Optional(
+          Type.String({
+            pattern: '^[A-Za-z0-9.-]{1,253}$',
+            description: "A tracker's host: matches a tracker of the torrent on that host or a subdomain of it.",
+          }),
+        ),
+        size: Type.Optional(
+          Type.Object(
+            { min: Type.Optional(SizeSchema), max: Type.Optional(SizeSchema) },
+            {
+              additionalProperties: false,
+              description:
+                "Total size bounds (inclusive), in bytes or with a unit (`700 MB`, `4 GiB`): known from a .torrent file, or a magnet's `xl`; a link whose size is unknown does not match.",
+            },
+          ),
+        ),
+      },
+      { additionalProperties: false, description: 'Every key given must match; none given matches every link.' },
+    ),
+    category: Type.Optional(Type.String({ maxLength: 200, description: 'qBittorrent category (created by qBittorrent if new).' })),
+    tags: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^,]+$' }), { maxItems: 20, description: 'qBittorrent tags.' }),
+    ),
+    save_path: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'Where qBittorrent saves the download.' })),
+    paused: Type.Optional(Type.Boolean({ description: 'Add it paused (stopped, in qBittorrent 5).' })),
+    skip: Type.Optional(Type.Boolean({ description: 'Do not add the link at all.' })),
+  },
+  { additionalProperties: false },
+);
+
 export const ClipboardConfigSchema = Type.Object(
   {
     enabled: Type.Boolean({ default: true, description: 'Watch the clipboard for magnet links.' }),
-    category: Type.Optional(Type.String({ description: 'qBittorrent category for added torrents.' })),
-    save_path: Type.Optional(Type.String({ description: 'qBittorrent save path for added torrents.' })),
+    category: Type.Optional(Type.String({ description: 'qBittorrent category for added torrents no rule matches.' })),
+    save_path: Type.Optional(Type.String({ description: 'qBittorrent save path for added torrents no rule matches.' })),
+    rules: Type.Array(ClipboardRuleSchema, {
+      default: [],
+      maxItems: 200,
+      description:
+        'Where each link goes: the first rule whose `match` fits decides its category, tags, save path, paused or skip; no match: `category` and `save_path` above.',
+    }),
+    accept_bare_hashes: Type.Boolean({
+      default: false,
+      description:
+        'Also add bare info-hashes (40 hex digits, 32 base32 characters) found in a copy. Off: such a string is often something else.',
+    }),
+    fast_check_interval: Type.Number({
+      minimum: 0.05,
+      maximum: 3600,
+      default: 0.1,
+      description:
+        'Seconds between clipboard checks right after a copy; they slow down to `check_interval` while nothing changes. Where the desktop reports clipboard changes (X11, Wayland with wl-paste) there is no polling.',
+    }),
   },
   section,
 );
@@ -370,7 +438,12 @@ export const NotificationsConfigSchema = Type.Object(
 
 export const ConfigSchema = Type.Object(
   {
-    check_interval: Type.Number({ minimum: 0.1, maximum: 3600, default: 1, description: 'Seconds between clipboard checks.' }),
+    check_interval: Type.Number({
+      minimum: 0.1,
+      maximum: 3600,
+      default: 1,
+      description: 'Longest seconds between clipboard checks, reached while nothing is copied (see clipboard.fast_check_interval).',
+    }),
     log_level: LogLevel,
     locale: Type.Union([Type.Literal('zh'), Type.Literal('en')], {
       default: 'zh',
@@ -392,4 +465,5 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type ApiKeyConfig = Static<typeof ApiKeySchema>;
 export type AlertRuleConfig = Static<typeof AlertRuleSchema>;
+export type ClipboardRuleConfig = Static<typeof ClipboardRuleSchema>;
 export type NotificationTargetConfig = Static<typeof NotificationTargetSchema>;

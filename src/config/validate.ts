@@ -2,8 +2,9 @@
 import { Value } from '@sinclair/typebox/value';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ruleProblems } from './alert-rules.js';
+import { clipboardRuleProblems } from './clipboard-rules.js';
 import { notificationProblems } from './notification-targets.js';
-import { AlertsConfigSchema, type Config, ConfigSchema } from './schema.js';
+import { AlertsConfigSchema, ClipboardConfigSchema, type Config, ConfigSchema } from './schema.js';
 
 const check = TypeCompiler.Compile(ConfigSchema);
 
@@ -34,6 +35,9 @@ function fieldName(path: string): string {
 function crossFieldProblems(config: Config): string[] {
   const problems: string[] = [];
   const { server, auth } = config;
+  if (config.clipboard?.fast_check_interval > config.check_interval) {
+    problems.push('clipboard.fast_check_interval: must not exceed check_interval (the longest wait between checks)');
+  }
   if (server?.heartbeat_timeout_ms > server?.heartbeat_interval_ms) {
     problems.push('server.heartbeat_timeout_ms: must not exceed server.heartbeat_interval_ms');
   }
@@ -47,6 +51,7 @@ function crossFieldProblems(config: Config): string[] {
   });
   // Rules that fail the schema are reported by it; only well-formed ones are checked against each other.
   if (Value.Check(AlertsConfigSchema, config.alerts)) problems.push(...ruleProblems(config.alerts.rules));
+  if (Value.Check(ClipboardConfigSchema, config.clipboard)) problems.push(...clipboardRuleProblems(config));
   problems.push(...notificationProblems(config));
   return problems;
 }

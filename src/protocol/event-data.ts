@@ -180,17 +180,44 @@ export type ClipboardMonitorState = Static<typeof ClipboardMonitorStateSchema>;
 export const LinkSourceSchema = Type.Union([Type.Literal('clipboard'), Type.Literal('api')]);
 export type LinkSource = Static<typeof LinkSourceSchema>;
 
-/** A torrent as published: never its URL, which may carry a private tracker's passkey. */
+/** A torrent as published: never its URL, which may carry a private tracker's passkey, nor a file's path. */
 export const LinkSummarySchema = Type.Object({
-  kind: Type.Union([Type.Literal('magnet'), Type.Literal('torrent_url')]),
+  kind: Type.Union([Type.Literal('magnet'), Type.Literal('torrent_url'), Type.Literal('torrent_file'), Type.Literal('info_hash')], {
+    description: 'A magnet link (thunder:// ones included), a .torrent URL, a local .torrent file, a bare info-hash.',
+  }),
   info_hash: Type.Union([Type.String(), Type.Null()]),
   name: Type.Union([Type.String(), Type.Null()]),
 });
 export type LinkSummary = Static<typeof LinkSummarySchema>;
-const AddedLinkSchema = Type.Composite([LinkSummarySchema, Type.Object({ source: LinkSourceSchema, at: IsoTime })]);
+
+/** Where a link went: what the rule that matched it (or the defaults, `rule: null`) chose. */
+const PlacementSchema = Type.Object({
+  rule: Type.Union([Type.String(), Type.Null()], { description: 'The clipboard rule that matched; null: none did, the defaults applied.' }),
+  category: Type.Union([Type.String(), Type.Null()]),
+  tags: Type.Array(Type.String()),
+  save_path: Type.Union([Type.String(), Type.Null()], { description: "null: qBittorrent's own (the category's or its default)." }),
+  paused: Type.Boolean(),
+});
+export type Placement = Static<typeof PlacementSchema>;
+const AddedLinkSchema = Type.Composite([LinkSummarySchema, PlacementSchema, Type.Object({ source: LinkSourceSchema, at: IsoTime })]);
 export type AddedLink = Static<typeof AddedLinkSchema>;
-const FailedLinkSchema = Type.Composite([AddedLinkSchema, Type.Object({ reason: Type.String() })]);
+const FailedLinkSchema = Type.Composite([
+  LinkSummarySchema,
+  Type.Partial(PlacementSchema, { description: 'Where it was going, once a rule was chosen.' }),
+  Type.Object({ source: LinkSourceSchema, at: IsoTime, reason: Type.String() }),
+]);
 export type FailedLink = Static<typeof FailedLinkSchema>;
+const RuleCountsSchema = Type.Object({
+  rule: Type.Union([Type.String(), Type.Null()], {
+    description: 'A rule of `clipboard.rules`, in their order; null last: links no rule matched.',
+  }),
+  added: Type.Integer(),
+  skipped: Type.Integer(),
+  failed: Type.Integer(),
+});
+export type RuleCounts = Static<typeof RuleCountsSchema>;
+export const ClipboardDetectionSchema = Type.Union([Type.Literal('xfixes'), Type.Literal('wl-paste'), Type.Literal('polling')]);
+export type ClipboardDetection = Static<typeof ClipboardDetectionSchema>;
 
 export const ClipboardStatusData = Type.Object(
   {
@@ -205,9 +232,18 @@ export const ClipboardStatusData = Type.Object(
         duplicates_skipped: Type.Integer({
           description: 'Links not added again because their torrent already was; not counted as processed.',
         }),
+        skipped: Type.Integer({ description: 'Links a rule with `skip` kept from qBittorrent; not counted as processed.' }),
         reason: Type.Union([Type.String(), Type.Null()], { description: 'Why the clipboard cannot be read while `unavailable`.' }),
         last_added: Type.Union([AddedLinkSchema, Type.Null()]),
         last_failure: Type.Union([FailedLinkSchema, Type.Null()]),
+        last_skipped: Type.Union([AddedLinkSchema, Type.Null()]),
+        recent_adds: Type.Array(AddedLinkSchema, { description: 'The last 10 added, newest first (kept across restarts).' }),
+        recent_failures: Type.Array(FailedLinkSchema, { description: 'The last 10 failures, newest first, each with its reason.' }),
+        rules: Type.Array(RuleCountsSchema, { description: 'Counts per rule since the service started.' }),
+        detection: ClipboardDetectionSchema,
+        detection_reason: Type.Union([Type.String(), Type.Null()], {
+          description: 'While `polling` on a desktop that could report changes: why it cannot (e.g. python3-xlib missing).',
+        }),
       },
       Open,
     ),

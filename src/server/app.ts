@@ -36,6 +36,7 @@ import { createSqliteSilenceStore } from '../store/sqlite-silence-store.js';
 import { createSqliteEventLog } from '../store/sqlite-event-log.js';
 import { createSqliteMetricStore } from '../store/sqlite-metric-store.js';
 import { createSqliteSeenStore } from '../store/sqlite-seen-store.js';
+import { createSqliteClipboardAddStore } from '../store/sqlite-clipboard-add-store.js';
 import { KeyRing, resolveApiKeys } from './api-keys.js';
 import { registerAlertRoutes } from './http/alerts-routes.js';
 import { servedToKey } from './http/auth.js';
@@ -182,6 +183,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     config: () => liveConfig.current,
     publish: bus.publish,
     seen: createSqliteSeenStore(db),
+    clipboardAdds: createSqliteClipboardAddStore(db),
     logger,
     quietWhenOff: cluster !== undefined,
   });

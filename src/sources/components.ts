@@ -5,6 +5,7 @@
 import type { Logger } from '../config/logger.js';
 import type { Config } from '../config/schema.js';
 import { EventName, type PublishEvent } from '../protocol/index.js';
+import type { ClipboardAddStore } from '../store/clipboard-add-store.js';
 import type { SeenStore } from '../store/seen-store.js';
 import { type ClipboardMonitor, createClipboardMonitor } from './clipboard/monitor.js';
 import { apiResponseTimeEvent } from './custom-metrics/api-response-time.js';
@@ -29,6 +30,8 @@ export interface ComponentsOptions {
    */
   quietWhenOff?: boolean;
   seen: SeenStore;
+  /** The clipboard monitor's adds, with the rule that placed each. */
+  clipboardAdds: ClipboardAddStore;
   logger: Logger;
 }
 
@@ -43,7 +46,7 @@ function statusPublisher(publish: ComponentsOptions['publish'], quiet: boolean, 
   };
 }
 
-export function createComponents({ config, publish, seen, logger, quietWhenOff = false }: ComponentsOptions): Components {
+export function createComponents({ config, publish, seen, clipboardAdds, logger, quietWhenOff = false }: ComponentsOptions): Components {
   const publishQbittorrent = statusPublisher(publish, quietWhenOff, () => Boolean(config().qbittorrent.url));
   const publishClipboard = statusPublisher(publish, quietWhenOff, () => config().clipboard.enabled);
   const qbittorrent = createQbittorrentMonitor({
@@ -58,12 +61,13 @@ export function createComponents({ config, publish, seen, logger, quietWhenOff =
   });
   const clipboard = createClipboardMonitor({
     checkIntervalSec: config().check_interval,
-    addTorrents: (urls) => {
-      const { category, save_path: savePath } = config().clipboard;
-      return qbittorrent.addTorrents(urls, { category, savePath });
-    },
+    fastCheckIntervalSec: config().clipboard.fast_check_interval,
+    settings: () => config().clipboard,
+    addTorrent: ({ url, file, ...placement }) =>
+      file ? qbittorrent.addTorrentFile(file, placement) : qbittorrent.addTorrents([url], placement),
     publish: publishClipboard,
     seen,
+    adds: clipboardAdds,
     logger: logger.child({ component: 'clipboard_monitor' }),
   });
 
@@ -80,7 +84,9 @@ export function createComponents({ config, publish, seen, logger, quietWhenOff =
       await qbittorrent.stop();
     },
     reconfigure(next, fields) {
-      if (fields.includes('check_interval')) clipboard.reconfigure({ checkIntervalSec: next.check_interval });
+      if (fields.includes('check_interval') || fields.includes('clipboard.fast_check_interval')) {
+        clipboard.reconfigure({ checkIntervalSec: next.check_interval, fastCheckIntervalSec: next.clipboard.fast_check_interval });
+      }
       if (fields.some((field) => field.startsWith('qbittorrent.'))) {
         qbittorrent
           .reconfigure(qbittorrentSettings(next.qbittorrent))

@@ -105,4 +105,19 @@ export const MIGRATIONS: readonly string[] = [
      created_by TEXT NOT NULL
    );
    CREATE INDEX silences_ends_at ON silences (ends_at);`,
+  // The clipboard monitor's adds: each torrent with the rule that chose its category, tags, save path.
+  `CREATE TABLE clipboard_adds (
+     id INTEGER PRIMARY KEY,
+     key TEXT NOT NULL UNIQUE,
+     kind TEXT NOT NULL,
+     info_hash TEXT,
+     name TEXT,
+     source TEXT NOT NULL,
+     at TEXT NOT NULL,
+     rule TEXT,
+     category TEXT,
+     tags TEXT NOT NULL,
+     save_path TEXT,
+     paused INTEGER NOT NULL
+   );`,
 ];

@@ -177,22 +177,51 @@ class AlertResolvedData(_AlertResolvedDataRequired, total=False):
 class ClipboardStatusDataDetailsLastAdded(TypedDict):
     """``ClipboardStatusDataDetails.last_added``."""
 
-    kind: Literal["magnet", "torrent_url"]
+    #: A magnet link (thunder:// ones included), a .torrent URL, a local .torrent file, a bare info-hash.
+    kind: Literal["magnet", "torrent_url", "torrent_file", "info_hash"]
     info_hash: Optional[str]
     name: Optional[str]
+    #: The clipboard rule that matched; null: none did, the defaults applied.
+    rule: Optional[str]
+    category: Optional[str]
+    tags: List[str]
+    #: null: qBittorrent's own (the category's or its default).
+    save_path: Optional[str]
+    paused: bool
     source: Literal["clipboard", "api"]
     at: str
 
 
-class ClipboardStatusDataDetailsLastFailure(TypedDict):
-    """``ClipboardStatusDataDetails.last_failure``."""
-
-    kind: Literal["magnet", "torrent_url"]
+class _ClipboardStatusDataDetailsLastFailureRequired(TypedDict):
+    #: A magnet link (thunder:// ones included), a .torrent URL, a local .torrent file, a bare info-hash.
+    kind: Literal["magnet", "torrent_url", "torrent_file", "info_hash"]
     info_hash: Optional[str]
     name: Optional[str]
     source: Literal["clipboard", "api"]
     at: str
     reason: str
+
+
+class ClipboardStatusDataDetailsLastFailure(_ClipboardStatusDataDetailsLastFailureRequired, total=False):
+    """``ClipboardStatusDataDetails.last_failure``."""
+
+    #: The clipboard rule that matched; null: none did, the defaults applied.
+    rule: Optional[str]
+    category: Optional[str]
+    tags: List[str]
+    #: null: qBittorrent's own (the category's or its default).
+    save_path: Optional[str]
+    paused: bool
+
+
+class ClipboardStatusDataDetailsRulesItem(TypedDict):
+    """An item of ``ClipboardStatusDataDetails.rules``."""
+
+    #: A rule of ``clipboard.rules``, in their order; null last: links no rule matched.
+    rule: Optional[str]
+    added: int
+    skipped: int
+    failed: int
 
 
 class ClipboardStatusDataDetails(TypedDict):
@@ -204,10 +233,22 @@ class ClipboardStatusDataDetails(TypedDict):
     failed_adds: int
     #: Links not added again because their torrent already was; not counted as processed.
     duplicates_skipped: int
+    #: Links a rule with ``skip`` kept from qBittorrent; not counted as processed.
+    skipped: int
     #: Why the clipboard cannot be read while ``unavailable``.
     reason: Optional[str]
     last_added: Optional[ClipboardStatusDataDetailsLastAdded]
     last_failure: Optional[ClipboardStatusDataDetailsLastFailure]
+    last_skipped: Optional[ClipboardStatusDataDetailsLastAdded]
+    #: The last 10 added, newest first (kept across restarts).
+    recent_adds: List[ClipboardStatusDataDetailsLastAdded]
+    #: The last 10 failures, newest first, each with its reason.
+    recent_failures: List[ClipboardStatusDataDetailsLastFailure]
+    #: Counts per rule since the service started.
+    rules: List[ClipboardStatusDataDetailsRulesItem]
+    detection: Literal["xfixes", "wl-paste", "polling"]
+    #: While ``polling`` on a desktop that could report changes: why it cannot (e.g. python3-xlib missing).
+    detection_reason: Optional[str]
 
 
 class ClipboardStatusData(TypedDict):

@@ -22,7 +22,7 @@ export function registerTorrentRoutes(app: FastifyInstance, deps: { keys: () => 
     async (request, reply) => {
       const text = 'urls' in request.body ? request.body.urls.join('\n') : request.body.text;
       const result = await deps.clipboard.submit(text, 'api');
-      if (result.added.length + result.duplicates.length + result.failed.length === 0) {
+      if (result.added.length + result.duplicates.length + result.failed.length + result.skipped.length === 0) {
         return sendError(reply, 400, ErrorCode.INVALID_MESSAGE, 'no magnet link or .torrent URL found');
       }
       return result;

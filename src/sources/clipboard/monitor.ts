@@ -1,66 +1,122 @@
-/** The clipboard monitor: polls the clipboard, adds new magnet links and .torrent URLs to qBittorrent, publishes `status.clipboard_monitor`. */
+/**
+ * The clipboard monitor: reads the clipboard when it changes (change notifications where the desktop
+ * has them, else adaptive polling), sends each new torrent link where the clipboard rules say, and
+ * publishes `status.clipboard_monitor`. Text that holds no link never leaves it.
+ */
 import { DEFAULT_CONFIG } from '../../config/defaults.js';
 import { type Logger, silentLogger } from '../../config/logger.js';
+import type { Config } from '../../config/schema.js';
 import {
   type AddedLink,
+  type ClipboardDetection,
   type ClipboardMonitorState,
   type ClipboardStatus,
   EventName,
   type FailedLink,
   type LinkSource,
   type LinkSummary,
+  type Placement,
+  type RuleCounts,
 } from '../../protocol/index.js';
-import { findTorrentLinks, type TorrentLink, type ValidTorrentLink } from './find-torrent-links.js';
-import { ClipboardUnavailableError, type ReadClipboard, readClipboard as readSystemClipboard } from './read-clipboard.js';
+import { type ClipboardAddStore, createInMemoryClipboardAddStore } from '../../store/clipboard-add-store.js';
 import { createInMemorySeenStore, type SeenStore } from '../../store/seen-store.js';
+import { type ChangeWatcher, changeWatcherFor, type StartChangeWatcher, WatchUnavailableError } from './change-watcher.js';
+import { findTorrentLinks, type TorrentFileRef, type TorrentLink, type ValidTorrentLink } from './find-torrent-links.js';
+import { ClipboardUnavailableError, type ReadClipboard, readClipboard as readSystemClipboard } from './read-clipboard.js';
+import { type Decision, decide } from './rules.js';
+import { readTorrentFile } from './torrent-file.js';
 
 /** What became of each link of a submitted text. */
 export type SubmitResult = {
   added: LinkSummary[];
   duplicates: LinkSummary[];
   failed: Array<LinkSummary & { reason: string }>;
+  skipped: LinkSummary[];
 };
 
+/** Where qBittorrent is told to put one link. */
+export interface AddRequest {
+  /** The magnet link or .torrent URL; for a .torrent file, its file:// URI (the file itself is in `file`). */
+  url: string;
+  file?: { fileName: string; bytes: Uint8Array<ArrayBuffer> };
+  category?: string;
+  savePath?: string;
+  tags: string[];
+  paused: boolean;
+}
+
 export interface ClipboardMonitorOptions {
-  /** Seconds between clipboard reads. Default: `check_interval`'s. */
+  /** Longest seconds between clipboard reads, while nothing changes. Default: `check_interval`'s. */
   checkIntervalSec?: number;
+  /** Seconds between reads right after a change; the wait doubles at every unchanged read up to checkIntervalSec. Default: `clipboard.fast_check_interval`'s. */
+  fastCheckIntervalSec?: number;
   /** Seconds between read attempts while the clipboard is unavailable (never shorter than checkIntervalSec). Default 5. */
   unavailableRetrySec?: number;
-  /** Adds the links to qBittorrent; rejects with an Error saying why it could not. */
-  addTorrents: (urls: string[]) => Promise<void>;
+  /** Seconds before a change watcher that failed (or ended) is tried again. Default 60. */
+  watchRetrySec?: number;
+  /** The running config's `clipboard` section (rules, defaults, accept_bare_hashes), read for every text. Default: the defaults. */
+  settings?: () => Config['clipboard'];
+  /** Adds one link to qBittorrent; rejects with an Error saying why it could not. */
+  addTorrent: (request: AddRequest) => Promise<void>;
   publish: (eventName: typeof EventName.statusClipboardMonitor, data: ClipboardStatus) => void;
   readClipboard?: ReadClipboard;
+  /**
+   * Starts change notifications. Default: the platform's (XFIXES, wl-paste) when reading the system
+   * clipboard, none when `readClipboard` is given. null: always poll.
+   */
+  watchChanges?: StartChangeWatcher | null;
   /** Keys of torrents already added. Default: in memory, forgotten on restart. */
   seen?: SeenStore;
+  /** Every add with its rule and placement. Default: in memory. */
+  adds?: ClipboardAddStore;
   logger?: Logger;
 }
 
-export type ReconfigurableOptions = Pick<ClipboardMonitorOptions, 'checkIntervalSec'>;
+export type ReconfigurableOptions = Pick<ClipboardMonitorOptions, 'checkIntervalSec' | 'fastCheckIntervalSec'>;
 
 export interface ClipboardMonitor {
-  /** Starts polling; the first read is immediate. Never throws: an unreadable clipboard is a status. */
+  /** Starts watching or polling; the first read is immediate. Never throws: an unreadable clipboard is a status. */
   start(): void;
-  /** Stops polling and waits for a poll in progress to finish. */
+  /** Stops and waits for a read in progress to finish. */
   stop(): Promise<void>;
   status(): ClipboardStatus;
   /** Applies from the next poll on: a pending wait is cut to the new interval. */
   reconfigure(options: ReconfigurableOptions): void;
-  /** Adds the links found in `text` (from `POST /api/v1/torrents`), counted like copied ones, whether or not polling runs. */
+  /** Adds the links found in `text` (from `POST /api/v1/torrents`), counted like copied ones, whether or not the monitor runs. */
   submit(text: string, source: LinkSource): Promise<SubmitResult>;
 }
 
 const DEFAULT_UNAVAILABLE_RETRY_SEC = 5;
+const DEFAULT_WATCH_RETRY_SEC = 60;
+/** How many recent adds and failures the status carries. */
+export const RECENT_LIMIT = 10;
 
 export function createClipboardMonitor(options: ClipboardMonitorOptions): ClipboardMonitor {
   const read = options.readClipboard ?? readSystemClipboard;
+  const startWatcher =
+    options.watchChanges === undefined
+      ? options.readClipboard
+        ? undefined
+        : changeWatcherFor(process.platform, process.env)
+      : (options.watchChanges ?? undefined);
+  const settings = options.settings ?? (() => DEFAULT_CONFIG.clipboard);
   const seen = options.seen ?? createInMemorySeenStore();
+  const adds = options.adds ?? createInMemoryClipboardAddStore();
   const logger = options.logger ?? silentLogger;
   const retryMs = secondsToMs(options.unavailableRetrySec ?? DEFAULT_UNAVAILABLE_RETRY_SEC, 'unavailableRetrySec');
-  let intervalMs = secondsToMs(options.checkIntervalSec ?? DEFAULT_CONFIG.check_interval, 'checkIntervalSec');
+  const watchRetryMs = secondsToMs(options.watchRetrySec ?? DEFAULT_WATCH_RETRY_SEC, 'watchRetrySec');
+  let slowestMs = secondsToMs(options.checkIntervalSec ?? DEFAULT_CONFIG.check_interval, 'checkIntervalSec');
+  let fastestMs = secondsToMs(options.fastCheckIntervalSec ?? DEFAULT_CONFIG.clipboard.fast_check_interval, 'fastCheckIntervalSec');
+  /** The wait before the next poll: fastestMs right after a change, doubling up to slowestMs. */
+  let intervalMs = slowestMs;
 
-  const counts = { processed_count: 0, successful_adds: 0, failed_adds: 0, duplicates_skipped: 0 };
+  const counts = { processed_count: 0, successful_adds: 0, failed_adds: 0, duplicates_skipped: 0, skipped: 0 };
+  const ruleCounts = new Map<string | null, Omit<RuleCounts, 'rule'>>();
   let lastAdded: AddedLink | null = null;
   let lastFailure: FailedLink | null = null;
+  let lastSkipped: AddedLink | null = null;
+  const recentAdds: AddedLink[] = adds.recent(RECENT_LIMIT);
+  const recentFailures: FailedLink[] = [];
   let lastCheck: string | null = null;
   let unreadableReason: string | null = null;
   let lastPublished: string | undefined;
@@ -69,11 +125,17 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
   let timer: NodeJS.Timeout | undefined;
   let poll: Promise<void> | undefined;
   let lastText: string | undefined;
+  let watcher: ChangeWatcher | undefined;
+  let watchReason: string | null = null;
+  let watchTimer: NodeJS.Timeout | undefined;
+  /** A change was announced while a read was in progress: read again after it. */
+  let changedDuringRead = false;
   /** Keys being added right now, so that a torrent copied and posted at once is added once. */
   const claimed = new Set<string>();
 
   function status(): ClipboardStatus {
     const state: ClipboardMonitorState = !running ? 'stopped' : unreadableReason === null ? 'running' : 'unavailable';
+    const detection: ClipboardDetection = watcher?.method ?? 'polling';
     return {
       component: 'clipboard_monitor',
       status: state,
@@ -83,8 +145,28 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
         reason: state === 'unavailable' ? unreadableReason : null,
         last_added: lastAdded,
         last_failure: lastFailure,
+        last_skipped: lastSkipped,
+        recent_adds: [...recentAdds],
+        recent_failures: [...recentFailures],
+        rules: ruleCountList(),
+        detection,
+        detection_reason: detection === 'polling' && running ? watchReason : null,
       },
     };
+  }
+
+  /** The configured rules in order, then the rules no longer configured that have counts, then null (no rule matched). */
+  function ruleCountList(): RuleCounts[] {
+    const names: Array<string | null> = settings().rules.map((rule) => rule.name);
+    for (const name of ruleCounts.keys()) if (name !== null && !names.includes(name)) names.push(name);
+    names.push(null);
+    return names.map((rule) => ({ rule, ...(ruleCounts.get(rule) ?? { added: 0, skipped: 0, failed: 0 }) }));
+  }
+
+  function countFor(rule: string | null, outcome: 'added' | 'skipped' | 'failed'): void {
+    const entry = ruleCounts.get(rule) ?? { added: 0, skipped: 0, failed: 0 };
+    entry[outcome] += 1;
+    ruleCounts.set(rule, entry);
   }
 
   function publishIfChanged(): void {
@@ -97,27 +179,41 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
   }
 
   function schedule(delayMs: number): void {
+    clearTimeout(timer);
     timer = setTimeout(() => void tick(), delayMs);
   }
 
   async function tick(): Promise<void> {
     timer = undefined;
-    // A poll still running from before a stop() and start() is joined, never doubled.
-    poll ??= pollOnce().finally(() => {
+    // A read still running from before a stop() and start(), or a change announced meanwhile, is joined, never doubled.
+    if (poll) {
+      changedDuringRead = true;
+      return;
+    }
+    poll = pollOnce().finally(() => {
       poll = undefined;
     });
     await poll;
-    if (running && timer === undefined) schedule(nextDelayMs());
+    if (!running || timer !== undefined) return;
+    if (changedDuringRead) {
+      changedDuringRead = false;
+      schedule(0);
+    } else if (watcher === undefined || unreadableReason !== null) {
+      schedule(nextDelayMs());
+    }
   }
 
   function nextDelayMs(): number {
-    return unreadableReason === null ? intervalMs : Math.max(intervalMs, retryMs);
+    return unreadableReason === null ? intervalMs : Math.max(slowestMs, retryMs);
   }
 
   async function pollOnce(): Promise<void> {
     try {
       const text = await readText();
-      if (running && text !== undefined && text !== lastText) {
+      const changed = running && text !== undefined && text !== lastText;
+      // Adaptive polling: a change brings the next reads close together (a user copying several links one after another), calm lets them drift apart.
+      intervalMs = changed ? fastestMs : Math.min(intervalMs * 2, slowestMs);
+      if (changed) {
         lastText = text;
         await processText(text, 'clipboard');
       }
@@ -144,10 +240,50 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
     }
   }
 
+  async function watch(): Promise<void> {
+    watchTimer = undefined;
+    if (!running || startWatcher === undefined || watcher !== undefined) return;
+    try {
+      const started = await startWatcher({
+        onChange: () => {
+          if (running && watcher === started) schedule(0);
+        },
+        onEnd: (reason) => {
+          if (watcher !== started) return;
+          logger.warn({ reason }, 'clipboard change notifications ended: polling');
+          watcher = undefined;
+          fallBackToPolling(reason, false);
+        },
+      });
+      if (!running) {
+        started.stop();
+        return;
+      }
+      watcher = started;
+      watchReason = null;
+      logger.info({ method: started.method }, 'clipboard read on change notifications');
+      // No more polling: the next read comes with the next change (reading once now catches one made while starting).
+      schedule(0);
+    } catch (error) {
+      const unavailable = error instanceof WatchUnavailableError ? error : new WatchUnavailableError(errorMessage(error), false);
+      if (unavailable.reason !== watchReason) logger.info({ reason: unavailable.reason }, 'no clipboard change notifications: polling');
+      fallBackToPolling(unavailable.reason, unavailable.permanent);
+    }
+    publishIfChanged();
+  }
+
+  function fallBackToPolling(reason: string, permanent: boolean): void {
+    watchReason = reason;
+    if (!running) return;
+    if (timer === undefined && poll === undefined) schedule(0);
+    if (!permanent) watchTimer = setTimeout(() => void watch(), watchRetryMs);
+  }
+
   async function processText(text: string, source: LinkSource): Promise<SubmitResult> {
-    const result: SubmitResult = { added: [], duplicates: [], failed: [] };
+    const result: SubmitResult = { added: [], duplicates: [], failed: [], skipped: [] };
     const fresh: ValidTorrentLink[] = [];
-    for (const link of findTorrentLinks(text)) {
+    for (const found of findTorrentLinks(text, { acceptBareHashes: settings().accept_bare_hashes })) {
+      const link = 'unread' in found ? await readLocalFile(found, source) : found;
       if (!link.valid) {
         recordFailure(link, link.reason, source, result);
       } else if (keysOf(link).some((key) => claimed.has(key) || seen.has(key))) {
@@ -158,46 +294,80 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
         fresh.push(link);
       }
     }
-    if (fresh.length > 0) {
-      const refusal = await addToQbittorrent(fresh.map((link) => link.url));
-      for (const link of fresh) {
-        for (const key of keysOf(link)) claimed.delete(key);
-        // A refused link is not marked seen, so that copying it again retries.
-        if (refusal === undefined) recordAdded(link, source, result);
-        else recordFailure(link, refusal, source, result);
-      }
+    for (const link of fresh) {
+      await place(link, source, result);
+      for (const key of keysOf(link)) claimed.delete(key);
     }
     publishIfChanged();
     return result;
   }
 
-  /** Undefined when qBittorrent took the links, else why not. */
-  async function addToQbittorrent(urls: string[]): Promise<string | undefined> {
-    try {
-      await options.addTorrents(urls);
-      return undefined;
-    } catch (error) {
-      return errorMessage(error);
-    }
+  /** Local files are taken from the clipboard only: a remote API client must not make the service read files. */
+  function readLocalFile(found: TorrentFileRef, source: LinkSource): Promise<TorrentLink> {
+    if (source === 'clipboard') return readTorrentFile(found);
+    return Promise.resolve({
+      valid: false,
+      kind: 'torrent_file',
+      raw: found.raw,
+      name: null,
+      reason: 'local .torrent files are taken from the clipboard only, not from the API',
+    });
   }
 
-  function recordAdded(link: ValidTorrentLink, source: LinkSource, result: SubmitResult): void {
+  /** Decides where the link goes and adds it there (or skips it). */
+  async function place(link: ValidTorrentLink, source: LinkSource, result: SubmitResult): Promise<void> {
+    const decision = decide(link, settings(), (rule, field) => {
+      logger.warn({ rule, field }, 'clipboard rule: its regular expression ran past its time limit and counts as no match');
+    });
+    const placement = placementOf(decision);
+    if (decision.skip) {
+      countFor(decision.rule, 'skipped');
+      counts.skipped += 1;
+      lastSkipped = { ...summarize(link), ...placement, source, at: new Date().toISOString() };
+      result.skipped.push(summarize(link));
+      logger.info({ ...summarize(link), rule: decision.rule, source }, 'torrent skipped by a clipboard rule');
+      return;
+    }
+    try {
+      await options.addTorrent({
+        url: link.url,
+        file: link.file,
+        category: decision.category ?? undefined,
+        savePath: decision.save_path ?? undefined,
+        tags: decision.tags,
+        paused: decision.paused,
+      });
+    } catch (error) {
+      // A refused link is not marked seen, so that copying it again retries.
+      countFor(decision.rule, 'failed');
+      recordFailure(link, errorMessage(error), source, result, placement);
+      return;
+    }
+    recordAdded(link, source, placement, result);
+  }
+
+  function recordAdded(link: ValidTorrentLink, source: LinkSource, placement: Placement, result: SubmitResult): void {
     for (const key of keysOf(link)) seen.add(key);
     const summary = summarize(link);
+    const added: AddedLink = { ...summary, ...placement, source, at: new Date().toISOString() };
+    adds.record(link.key, added);
+    countFor(placement.rule, 'added');
     counts.processed_count += 1;
     counts.successful_adds += 1;
-    lastAdded = { ...summary, source, at: new Date().toISOString() };
+    lastAdded = added;
+    keepRecent(recentAdds, added);
     result.added.push(summary);
-    logger.info({ ...summary, source }, 'torrent added');
+    logger.info({ ...summary, source, rule: placement.rule }, 'torrent added');
   }
 
-  function recordFailure(link: TorrentLink, reason: string, source: LinkSource, result: SubmitResult): void {
+  function recordFailure(link: TorrentLink, reason: string, source: LinkSource, result: SubmitResult, placement?: Placement): void {
     const summary = summarize(link);
     counts.processed_count += 1;
     counts.failed_adds += 1;
-    lastFailure = { ...summary, source, reason, at: new Date().toISOString() };
+    lastFailure = { ...summary, ...placement, source, reason, at: new Date().toISOString() };
+    keepRecent(recentFailures, lastFailure);
     result.failed.push({ ...summary, reason });
-    logger.warn({ ...summary, source, reason }, 'torrent not added');
+    logger.warn({ ...summary, source, reason, rule: placement?.rule }, 'torrent not added');
   }
 
   return {
@@ -205,29 +375,42 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
       if (running) return;
       running = true;
       unreadableReason = null;
+      intervalMs = slowestMs;
       // What is on the clipboard at start counts as new; the seen store keeps it from being added twice.
       lastText = undefined;
       schedule(0);
+      if (startWatcher !== undefined) void watch();
     },
     async stop() {
       running = false;
       clearTimeout(timer);
+      clearTimeout(watchTimer);
       timer = undefined;
+      watchTimer = undefined;
+      watcher?.stop();
+      watcher = undefined;
       await poll;
       publishIfChanged();
     },
     status,
     reconfigure(changes) {
-      if (changes.checkIntervalSec === undefined) return;
-      intervalMs = secondsToMs(changes.checkIntervalSec, 'checkIntervalSec');
+      if (changes.checkIntervalSec !== undefined) slowestMs = secondsToMs(changes.checkIntervalSec, 'checkIntervalSec');
+      if (changes.fastCheckIntervalSec !== undefined) fastestMs = secondsToMs(changes.fastCheckIntervalSec, 'fastCheckIntervalSec');
+      intervalMs = Math.min(Math.max(intervalMs, fastestMs), slowestMs);
       // A poll in progress schedules the next one itself, with the new interval.
-      if (timer !== undefined) {
-        clearTimeout(timer);
-        schedule(nextDelayMs());
-      }
+      if (timer !== undefined && watcher === undefined) schedule(nextDelayMs());
     },
     submit: processText,
   };
+}
+
+function placementOf({ rule, category, tags, save_path, paused }: Decision): Placement {
+  return { rule, category, tags, save_path, paused };
+}
+
+function keepRecent<T>(list: T[], item: T): void {
+  list.unshift(item);
+  list.length = Math.min(list.length, RECENT_LIMIT);
 }
 
 /** The keys under which an added link is remembered: a hybrid magnet under both its hashes. */

@@ -5,7 +5,7 @@ import type { Config } from '../../config/schema.js';
 import { EventName, type QbittorrentConnectionStatus, type QbittorrentStatus } from '../../protocol/index.js';
 import { type BackoffOptions, backoffDelay } from '../../protocol/backoff.js';
 import { isQbittorrentError, QbittorrentError } from './errors.js';
-import { type AddTorrentsOptions, QbittorrentWebUiClient, type WebUiCall } from './webui-client.js';
+import { type AddTorrentsOptions, QbittorrentWebUiClient, type TorrentFileUpload, type WebUiCall } from './webui-client.js';
 
 /** What `qbittorrent` config can change, live through reconfigure(). */
 export interface QbittorrentSettings {
@@ -58,6 +58,8 @@ export interface QbittorrentMonitor {
   status(): QbittorrentStatus;
   /** Adds magnet links or torrent URLs to qBittorrent. Rejects with a QbittorrentError (`NOT_CONFIGURED`, `AUTH_FAILED`, `REJECTED`, ...). */
   addTorrents(urls: readonly string[], options?: AddTorrentsOptions): Promise<void>;
+  /** Uploads a .torrent file to qBittorrent; rejects like addTorrents. */
+  addTorrentFile(file: TorrentFileUpload, options?: AddTorrentsOptions): Promise<void>;
   /**
    * Applies new settings (the whole `qbittorrent` section) live. A changed url, credentials or timeout
    * means a new client and a new login, resolving once its first attempt has settled; new intervals
@@ -93,6 +95,15 @@ export function createQbittorrentMonitor(options: QbittorrentMonitorOptions): Qb
   let nextRetryAt: Date | undefined;
   let failedAttempts = 0;
   let lastAnnounced: string | undefined;
+
+  /** The client to add torrents with; throws why there is none (not running, not configured, credentials refused). */
+  function usableClient(): QbittorrentWebUiClient {
+    if (!running) throw new QbittorrentError('CLOSED', 'the qBittorrent monitor is not running');
+    if (!client) throw failure ?? new QbittorrentError('NOT_CONFIGURED', 'qBittorrent is not configured: set qbittorrent.url');
+    // Another try with credentials already refused would only count toward a ban.
+    if (status === 'auth_failed' && failure) throw failure;
+    return client;
+  }
 
   function snapshot(): QbittorrentStatus {
     return {
@@ -237,11 +248,11 @@ export function createQbittorrentMonitor(options: QbittorrentMonitorOptions): Qb
     status: snapshot,
 
     async addTorrents(urls, addOptions) {
-      if (!running) throw new QbittorrentError('CLOSED', 'the qBittorrent monitor is not running');
-      if (!client) throw failure ?? new QbittorrentError('NOT_CONFIGURED', 'qBittorrent is not configured: set qbittorrent.url');
-      // Another try with credentials already refused would only count toward a ban.
-      if (status === 'auth_failed' && failure) throw failure;
-      await track(client.addTorrents(urls, addOptions));
+      await track(usableClient().addTorrents(urls, addOptions));
+    },
+
+    async addTorrentFile(file, addOptions) {
+      await track(usableClient().addTorrentFile(file, addOptions));
     },
 
     async reconfigure(next) {

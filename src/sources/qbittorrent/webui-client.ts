@@ -32,6 +32,15 @@ export interface WebUiClientOptions {
 export interface AddTorrentsOptions {
   category?: string;
   savePath?: string;
+  tags?: readonly string[];
+  /** Added paused (`paused` up to 4.6, `stopped` from 5.0; each version ignores the other's field). */
+  paused?: boolean;
+}
+
+/** A .torrent file's content, uploaded as `torrents` in a multipart form. */
+export interface TorrentFileUpload {
+  fileName: string;
+  bytes: Uint8Array<ArrayBuffer>;
 }
 
 export interface TorrentFilter {
@@ -51,6 +60,9 @@ export interface TorrentInfo {
   readonly added_on: number;
   readonly [field: string]: unknown;
 }
+
+/** Form fields: URL-encoded, or multipart when a file goes with them. */
+type Params = Record<string, string> | FormData;
 
 interface Reply {
   status: number;
@@ -109,12 +121,18 @@ export class QbittorrentWebUiClient {
   }
 
   /** Adds magnet links or torrent URLs; rejects with `REJECTED` when qBittorrent refuses any of them (a duplicate, say). */
-  async addTorrents(urls: readonly string[], { category, savePath }: AddTorrentsOptions = {}): Promise<void> {
+  async addTorrents(urls: readonly string[], options: AddTorrentsOptions = {}): Promise<void> {
     if (urls.length === 0) return;
-    const form: Record<string, string> = { urls: urls.join('\n') };
-    if (category !== undefined) form.category = category;
-    if (savePath !== undefined) form.savepath = savePath;
+    const form: Record<string, string> = { urls: urls.join('\n'), ...addFields(options) };
     await this.#call('POST', 'torrents/add', form, (body) => checkAddResult(body, urls.length));
+  }
+
+  /** Uploads a .torrent file (multipart, like the WebUI's own upload); rejects like addTorrents. */
+  async addTorrentFile(file: TorrentFileUpload, options: AddTorrentsOptions = {}): Promise<void> {
+    const form = new FormData();
+    form.append('torrents', new Blob([file.bytes], { type: 'application/x-bittorrent' }), file.fileName);
+    for (const [field, value] of Object.entries(addFields(options))) form.append(field, value);
+    await this.#call('POST', 'torrents/add', form, (body) => checkAddResult(body, 1));
   }
 
   listTorrents({ hashes, category }: TorrentFilter = {}): Promise<TorrentInfo[]> {
@@ -159,7 +177,7 @@ export class QbittorrentWebUiClient {
   }
 
   /** A call that needs to be logged in: logs in first if needed, and once more if the session turns out to be gone. */
-  async #call<T>(method: HttpMethod, endpoint: string, params: Record<string, string>, parse: (body: string) => T): Promise<T> {
+  async #call<T>(method: HttpMethod, endpoint: string, params: Params, parse: (body: string) => T): Promise<T> {
     const path = `/api/v2/${endpoint}`;
     const read = (reply: Reply): T => {
       this.#expectSuccess(reply, path);
@@ -179,11 +197,11 @@ export class QbittorrentWebUiClient {
   }
 
   /** One HTTP call: sends, reads the whole body, lets `read` judge it, reports to the hook. Rejects only with QbittorrentError. */
-  async #exchange<T>(method: HttpMethod, endpoint: string, params: Record<string, string>, read: (reply: Reply) => T): Promise<T> {
+  async #exchange<T>(method: HttpMethod, endpoint: string, params: Params, read: (reply: Reply) => T): Promise<T> {
     const path = `/api/v2/${endpoint}`;
     if (this.#closed.signal.aborted) throw this.#closedError(path);
     const target = new URL(`api/v2/${endpoint}`, this.url);
-    const form = new URLSearchParams(params);
+    const form = params instanceof FormData ? params : new URLSearchParams(params);
     if (method === 'GET') target.search = form.toString();
     const deadline = callSignal(this.#closed.signal, this.#timeoutMs);
     const started = performance.now();
@@ -293,6 +311,15 @@ function callSignal(closed: AbortSignal, timeoutMs: number) {
 function sessionCookie(setCookies: readonly string[]): string {
   const pairs = setCookies.map((header) => header.split(';', 1)[0]?.trim() ?? '');
   return pairs.find((pair) => /^[^=]+=.+/.test(pair)) ?? '';
+}
+
+function addFields({ category, savePath, tags, paused }: AddTorrentsOptions): Record<string, string> {
+  const fields: Record<string, string> = {};
+  if (category !== undefined) fields.category = category;
+  if (savePath !== undefined) fields.savepath = savePath;
+  if (tags !== undefined && tags.length > 0) fields.tags = tags.join(',');
+  if (paused) Object.assign(fields, { paused: 'true', stopped: 'true' });
+  return fields;
 }
 
 /** `torrents/add` answers "Ok." / "Fails." up to 5.1, and JSON counts from WebAPI 2.14 (5.2). */
