@@ -10,7 +10,19 @@ const HEX = '08ada5a7a6183aae1e09d831df6748d566095a10';
 
 function link(overrides: Partial<ValidTorrentLink> = {}): ValidTorrentLink {
   const url = `magnet:?xt=urn:btih:${HEX}`;
-  return { valid: true, kind: 'magnet', raw: url, url, key: HEX, aliases: [], infoHash: HEX, name: null, trackers: [], size: null, ...overrides };
+  return {
+    valid: true,
+    kind: 'magnet',
+    raw: url,
+    url,
+    key: HEX,
+    aliases: [],
+    infoHash: HEX,
+    name: null,
+    trackers: [],
+    size: null,
+    ...overrides,
+  };
 }
 
 function clipboard(section: object) {
@@ -37,7 +49,8 @@ describe('patterns', () => {
   };
 
   test('a plain pattern is a case-insensitive substring; ? and . are literal there', () => {
-    assert.equal(compilePattern('s01e').ok && compilePattern('s01e').value.kind, 'substring');
+    const compiled = compilePattern('s01e');
+    assert.equal(compiled.ok && compiled.value.kind, 'substring');
     assert.ok(matches('s01e', 'Show.S01E02.720p'));
     assert.ok(!matches('s02e', 'Show.S01E02.720p'));
     assert.ok(matches('magnet:?xt', 'MAGNET:?XT=urn'));
@@ -91,7 +104,13 @@ describe('validation', () => {
     });
     assert.deepEqual(
       found.map((problem) => problem.split(':')[0]),
-      ['clipboard.rules.0.match.name', 'clipboard.rules.1.name', 'clipboard.rules.1.match.url', 'clipboard.rules.2.match.size', 'clipboard.rules.3.skip'],
+      [
+        'clipboard.rules.0.match.name',
+        'clipboard.rules.1.name',
+        'clipboard.rules.1.match.url',
+        'clipboard.rules.2.match.size',
+        'clipboard.rules.3.skip',
+      ],
     );
     assert.match(found[0] ?? '', /not a valid regular expression/);
     assert.match(found[2] ?? '', /only i, m, s and u/);
@@ -100,7 +119,8 @@ describe('validation', () => {
   test('fast_check_interval above check_interval is refused', () => {
     assert.throws(
       () => validateConfig({ check_interval: 0.5, clipboard: { fast_check_interval: 1 } }, 'test'),
-      (error: unknown) => error instanceof ConfigError && /clipboard\.fast_check_interval: must not exceed check_interval/.test(error.problems.join()),
+      (error: unknown) =>
+        error instanceof ConfigError && /clipboard\.fast_check_interval: must not exceed check_interval/.test(error.problems.join()),
     );
   });
 

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
+import { changeWatcherFor } from '../src/sources/clipboard/change-watcher.js';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import {
   ClipboardUnavailableError,
@@ -352,6 +353,88 @@ describe('clipboard', () => {
       assert.equal(reading, 0);
       assert.equal(monitor.status().status, 'stopped');
       assert.equal(events.items.at(-1)?.status, 'stopped');
+    });
+
+    test('adaptive polling: after a change the next read comes at fast_check_interval, then the wait doubles up to check_interval', async (t) => {
+      t.mock.timers.enable({ apis: ['setTimeout'] });
+      let text = 'first';
+      let reads = 0;
+      const monitor = createClipboardMonitor({
+        checkIntervalSec: 0.8,
+        fastCheckIntervalSec: 0.1,
+        readClipboard: async () => {
+          reads += 1;
+          return text;
+        },
+        addTorrent: async () => {},
+        publish: () => {},
+      });
+      t.after(() => monitor.stop());
+      /** Advances the clock to just before `ms`, checks no read came, then to `ms`: exactly one read. */
+      const nextReadAfter = async (ms: number) => {
+        const before = reads;
+        t.mock.timers.tick(ms - 1);
+        await setImmediate();
+        assert.equal(reads, before, `no read before ${ms} ms`);
+        t.mock.timers.tick(1);
+        await setImmediate();
+        assert.equal(reads, before + 1, `a read at ${ms} ms`);
+      };
+      monitor.start();
+      t.mock.timers.tick(0);
+      await setImmediate();
+      assert.equal(reads, 1, 'the first read is immediate (and its text is new)');
+      for (const wait of [100, 200, 400, 800, 800]) await nextReadAfter(wait);
+      text = 'a copy';
+      await nextReadAfter(800);
+      for (const wait of [100, 200]) await nextReadAfter(wait);
+    });
+
+    test('change notifications (XFIXES): with an hour between polls, each copy is still read at once; the status says so', async (t) => {
+      const x = requireXvfb(t);
+      if (!x) return;
+      const { events, counters } = startMonitor(t, {
+        checkIntervalSec: 3600,
+        fastCheckIntervalSec: 3600,
+        readClipboard: await xvfbClipboard(x),
+        startWatcher: changeWatcherFor('linux', x.env),
+      });
+      await events.waitFor((event) => event.details.detection === 'xfixes', 'detection by XFIXES');
+      await x.copy(magnet(SINTEL_HEX, 'Sintel'));
+      await counters({ successful_adds: 1 });
+      await x.copy(`now: ${magnet(SECOND_HEX, 'Second')}`);
+      const added = await counters({ successful_adds: 2 });
+      assert.equal(added.details.last_added?.info_hash, SECOND_HEX);
+      assert.equal(added.details.detection_reason, null);
+    });
+
+    test('no change notifications to be had (a display that is gone): polling, and the status says why', async (t) => {
+      if (!requireXvfb(t)) return;
+      const number = [...Array(100).keys()].map((n) => 4300 + n).find((n) => !existsSync(`/tmp/.X${n}-lock`));
+      const reads = createRecorder<number>();
+      const { events } = startMonitor(t, {
+        readClipboard: async () => {
+          reads.record(performance.now());
+          return '';
+        },
+        startWatcher: changeWatcherFor('linux', { PATH: process.env.PATH, DISPLAY: `:${number}` }),
+      });
+      const polling = await events.waitFor((event) => event.details.detection_reason !== null, 'the reason for polling');
+      assert.equal(polling.details.detection, 'polling');
+      assert.match(polling.details.detection_reason ?? '', /cannot open the X display/);
+      await reads.waitForCount(3);
+    });
+
+    test('watch_changes off, live: the watcher stops and polling takes over', async (t) => {
+      const x = requireXvfb(t);
+      if (!x) return;
+      const { monitor, events, counters } = startMonitor(t, { readClipboard: await xvfbClipboard(x), startWatcher: changeWatcherFor('linux', x.env) });
+      await events.waitFor((event) => event.details.detection === 'xfixes', 'detection by XFIXES');
+      monitor.reconfigure({ watchChanges: false });
+      const polling = await events.waitFor((event) => event.details.detection === 'polling', 'polling');
+      assert.equal(polling.details.detection_reason, null);
+      await x.copy(magnet(THIRD_HEX, 'Third'));
+      await counters({ successful_adds: 1 });
     });
 
     test('stop() during the wait between polls leaves no timer behind', async (t) => {

@@ -39,7 +39,8 @@ describe('components against real qBittorrent and a real clipboard', { skip }, (
     delete process.env.WAYLAND_DISPLAY;
     server = await startServer({
       check_interval: 0.2,
-      clipboard: { enabled: true, category: 'from-clipboard' },
+      // Polling, which the check_interval test below is about (change notifications: test/clipboard-qbittorrent.test.ts).
+      clipboard: { enabled: true, category: 'from-clipboard', watch_changes: false },
       qbittorrent: { url: qbt.url, username: qbt.username, password: qbt.password, health_check_interval: 0.2, reconnect_max_delay: 0.5 },
       alerts: { qbittorrent_unreachable_seconds: 1 },
     });

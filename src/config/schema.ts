@@ -343,12 +343,17 @@ export const ClipboardConfigSchema = Type.Object(
       description:
         'Also add bare info-hashes (40 hex digits, 32 base32 characters) found in a copy. Off: such a string is often something else.',
     }),
+    watch_changes: Type.Boolean({
+      default: true,
+      description:
+        'Read the clipboard when the desktop reports a change (X11: XFIXES through python3-xlib; Wayland: wl-paste --watch) instead of polling. Off, or where neither is available: adaptive polling.',
+    }),
     fast_check_interval: Type.Number({
       minimum: 0.05,
       maximum: 3600,
       default: 0.1,
       description:
-        'Seconds between clipboard checks right after a copy; they slow down to `check_interval` while nothing changes. Where the desktop reports clipboard changes (X11, Wayland with wl-paste) there is no polling.',
+        'Seconds between clipboard checks right after a copy when polling; the wait doubles at every unchanged check up to `check_interval`.',
     }),
   },
   section,

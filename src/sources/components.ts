@@ -62,6 +62,7 @@ export function createComponents({ config, publish, seen, clipboardAdds, logger,
   const clipboard = createClipboardMonitor({
     checkIntervalSec: config().check_interval,
     fastCheckIntervalSec: config().clipboard.fast_check_interval,
+    watchChanges: config().clipboard.watch_changes,
     settings: () => config().clipboard,
     addTorrent: ({ url, file, ...placement }) =>
       file ? qbittorrent.addTorrentFile(file, placement) : qbittorrent.addTorrents([url], placement),
@@ -84,8 +85,12 @@ export function createComponents({ config, publish, seen, clipboardAdds, logger,
       await qbittorrent.stop();
     },
     reconfigure(next, fields) {
-      if (fields.includes('check_interval') || fields.includes('clipboard.fast_check_interval')) {
-        clipboard.reconfigure({ checkIntervalSec: next.check_interval, fastCheckIntervalSec: next.clipboard.fast_check_interval });
+      if (['check_interval', 'clipboard.fast_check_interval', 'clipboard.watch_changes'].some((field) => fields.includes(field))) {
+        clipboard.reconfigure({
+          checkIntervalSec: next.check_interval,
+          fastCheckIntervalSec: next.clipboard.fast_check_interval,
+          watchChanges: next.clipboard.watch_changes,
+        });
       }
       if (fields.some((field) => field.startsWith('qbittorrent.'))) {
         qbittorrent

@@ -52,6 +52,8 @@ export interface ClipboardMonitorOptions {
   fastCheckIntervalSec?: number;
   /** Seconds between read attempts while the clipboard is unavailable (never shorter than checkIntervalSec). Default 5. */
   unavailableRetrySec?: number;
+  /** Whether to use change notifications where they exist (`clipboard.watch_changes`). Default true. */
+  watchChanges?: boolean;
   /** Seconds before a change watcher that failed (or ended) is tried again. Default 60. */
   watchRetrySec?: number;
   /** The running config's `clipboard` section (rules, defaults, accept_bare_hashes), read for every text. Default: the defaults. */
@@ -64,7 +66,7 @@ export interface ClipboardMonitorOptions {
    * Starts change notifications. Default: the platform's (XFIXES, wl-paste) when reading the system
    * clipboard, none when `readClipboard` is given. null: always poll.
    */
-  watchChanges?: StartChangeWatcher | null;
+  startWatcher?: StartChangeWatcher | null;
   /** Keys of torrents already added. Default: in memory, forgotten on restart. */
   seen?: SeenStore;
   /** Every add with its rule and placement. Default: in memory. */
@@ -72,7 +74,7 @@ export interface ClipboardMonitorOptions {
   logger?: Logger;
 }
 
-export type ReconfigurableOptions = Pick<ClipboardMonitorOptions, 'checkIntervalSec' | 'fastCheckIntervalSec'>;
+export type ReconfigurableOptions = Pick<ClipboardMonitorOptions, 'checkIntervalSec' | 'fastCheckIntervalSec' | 'watchChanges'>;
 
 export interface ClipboardMonitor {
   /** Starts watching or polling; the first read is immediate. Never throws: an unreadable clipboard is a status. */
@@ -94,11 +96,12 @@ export const RECENT_LIMIT = 10;
 export function createClipboardMonitor(options: ClipboardMonitorOptions): ClipboardMonitor {
   const read = options.readClipboard ?? readSystemClipboard;
   const startWatcher =
-    options.watchChanges === undefined
+    options.startWatcher === undefined
       ? options.readClipboard
         ? undefined
         : changeWatcherFor(process.platform, process.env)
-      : (options.watchChanges ?? undefined);
+      : (options.startWatcher ?? undefined);
+  let watchChanges = options.watchChanges ?? true;
   const settings = options.settings ?? (() => DEFAULT_CONFIG.clipboard);
   const seen = options.seen ?? createInMemorySeenStore();
   const adds = options.adds ?? createInMemoryClipboardAddStore();
@@ -128,6 +131,7 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
   let watcher: ChangeWatcher | undefined;
   let watchReason: string | null = null;
   let watchTimer: NodeJS.Timeout | undefined;
+  let watchStarting: Promise<void> | undefined;
   /** A change was announced while a read was in progress: read again after it. */
   let changedDuringRead = false;
   /** Keys being added right now, so that a torrent copied and posted at once is added once. */
@@ -240,9 +244,17 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
     }
   }
 
-  async function watch(): Promise<void> {
+  function watch(): Promise<void> {
     watchTimer = undefined;
-    if (!running || startWatcher === undefined || watcher !== undefined) return;
+    if (!running || !watchChanges || startWatcher === undefined || watcher !== undefined) return Promise.resolve();
+    // One start at a time: a toggle back and forth while a helper starts must not start a second one.
+    watchStarting ??= startWatching(startWatcher).finally(() => {
+      watchStarting = undefined;
+    });
+    return watchStarting;
+  }
+
+  async function startWatching(startWatcher: StartChangeWatcher): Promise<void> {
     try {
       const started = await startWatcher({
         onChange: () => {
@@ -255,7 +267,7 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
           fallBackToPolling(reason, false);
         },
       });
-      if (!running) {
+      if (!running || !watchChanges) {
         started.stop();
         return;
       }
@@ -269,7 +281,8 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
       if (unavailable.reason !== watchReason) logger.info({ reason: unavailable.reason }, 'no clipboard change notifications: polling');
       fallBackToPolling(unavailable.reason, unavailable.permanent);
     }
-    publishIfChanged();
+    // Before the first read there is nothing to say yet: that read publishes.
+    if (lastCheck !== null) publishIfChanged();
   }
 
   function fallBackToPolling(reason: string, permanent: boolean): void {
@@ -282,7 +295,10 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
   async function processText(text: string, source: LinkSource): Promise<SubmitResult> {
     const result: SubmitResult = { added: [], duplicates: [], failed: [], skipped: [] };
     const fresh: ValidTorrentLink[] = [];
-    for (const found of findTorrentLinks(text, { acceptBareHashes: settings().accept_bare_hashes })) {
+    const links = findTorrentLinks(text, { acceptBareHashes: settings().accept_bare_hashes });
+    // How many links, never what else the text held.
+    logger.debug({ source, links: links.length }, 'text checked for links');
+    for (const found of links) {
       const link = 'unread' in found ? await readLocalFile(found, source) : found;
       if (!link.valid) {
         recordFailure(link, link.reason, source, result);
@@ -379,7 +395,7 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
       // What is on the clipboard at start counts as new; the seen store keeps it from being added twice.
       lastText = undefined;
       schedule(0);
-      if (startWatcher !== undefined) void watch();
+      void watch();
     },
     async stop() {
       running = false;
@@ -389,7 +405,7 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
       watchTimer = undefined;
       watcher?.stop();
       watcher = undefined;
-      await poll;
+      await Promise.all([poll, watchStarting]);
       publishIfChanged();
     },
     status,
@@ -397,8 +413,18 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
       if (changes.checkIntervalSec !== undefined) slowestMs = secondsToMs(changes.checkIntervalSec, 'checkIntervalSec');
       if (changes.fastCheckIntervalSec !== undefined) fastestMs = secondsToMs(changes.fastCheckIntervalSec, 'fastCheckIntervalSec');
       intervalMs = Math.min(Math.max(intervalMs, fastestMs), slowestMs);
+      if (changes.watchChanges !== undefined && changes.watchChanges !== watchChanges) {
+        watchChanges = changes.watchChanges;
+        clearTimeout(watchTimer);
+        watcher?.stop();
+        watcher = undefined;
+        watchReason = null;
+        if (running && watchChanges) void watch();
+        if (running && !watchChanges && timer === undefined && poll === undefined) schedule(0);
+      }
       // A poll in progress schedules the next one itself, with the new interval.
       if (timer !== undefined && watcher === undefined) schedule(nextDelayMs());
+      publishIfChanged();
     },
     submit: processText,
   };
