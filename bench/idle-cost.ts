@@ -3,14 +3,21 @@
  * (user + system, from /proc/<pid>/stat) over a window after a warm-up, as a percent of one core. Linux only.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 
 // Run: cd /work/main && npm run build && npx tsx bench/idle-cost.ts [--seconds 30] [--warmup 10]
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, warmup: { type: 'string', default: '10' } } });
+// --polling: clipboard.watch_changes off (adaptive polling at check_interval 1 s instead of XFIXES notifications).
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '10' },
+    polling: { type: 'boolean', default: false },
+  },
+});
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
 const MAIN = resolve(import.meta.dirname, '../dist/cli/main.js');
@@ -20,16 +27,30 @@ if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\
 
 const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-/** utime + stime (+ those of waited-for children) of a process, in seconds. */
+/** Fields of /proc/<pid>/stat after the command name (which may hold spaces), numbered from 3 (state); undefined once it is gone. */
+function statFields(pid: number): number[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * utime + stime of a process and of its waited-for children, plus those of its live descendants (the
+ * clipboard's change-notification helper runs as long as the service), in seconds.
+ */
 function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces), numbered from 3 (state).
-  const fields = stat
-    .slice(stat.lastIndexOf(')') + 2)
-    .split(' ')
-    .map(Number);
-  const [utime = 0, stime = 0, cutime = 0, cstime = 0] = fields.slice(11, 15);
-  return (utime + stime + cutime + cstime) / clockTicks;
+  const [utime = 0, stime = 0, cutime = 0, cstime = 0] = statFields(pid)?.slice(11, 15) ?? [];
+  const children = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((child) => statFields(child)?.[1] === pid);
+  return (utime + stime + cutime + cstime) / clockTicks + children.reduce((sum, child) => sum + cpuSeconds(child), 0);
 }
 
 function rssMb(pid: number): number {
@@ -44,6 +65,7 @@ writeFileSync(
   JSON.stringify({
     log_level: 'WARNING',
     metrics: { interval: 1 },
+    clipboard: { watch_changes: !values.polling },
     auth: { api_keys: [{ name: 'bench', key: 'bench-key-0123456789abcdef', role: 'admin' }] },
   }),
 );
@@ -62,7 +84,12 @@ try {
   const percent = ((cpuAfter - cpuBefore) / elapsed) * 100;
 
   const [cpu] = os.cpus();
-  console.log(`idle cost of qbt-monitor serve (metrics.interval 1 s, no clients), ${seconds} s after ${warmup} s warm-up`);
+  const clipboard = process.env.DISPLAY
+    ? values.polling
+      ? `, clipboard polled on DISPLAY ${process.env.DISPLAY}`
+      : `, clipboard watched on DISPLAY ${process.env.DISPLAY}`
+    : ', no DISPLAY';
+  console.log(`idle cost of qbt-monitor serve (metrics.interval 1 s, no clients${clipboard}), ${seconds} s after ${warmup} s warm-up`);
   console.log(
     `  CPU: ${percent.toFixed(2)}% of one core (${((cpuAfter - cpuBefore) * 1000).toFixed(0)} ms CPU in ${elapsed.toFixed(1)} s; clock tick ${1000 / clockTicks} ms)`,
   );
