@@ -282,11 +282,9 @@ describe('privacy: what is copied but is no link never leaves the monitor', { sk
     await service.stop();
 
     const logs = service.stdout() + service.stderr();
-    assert.match(
-      logs,
-      /"level":20.*"links":0.*"msg":"text checked for links"/,
-      'DEBUG entries were written, the password-only copy among them',
-    );
+    const checked = logs.split('\n').filter((line) => line.includes('"msg":"text checked for links"'));
+    assert.ok(checked.length >= 3, 'a DEBUG entry for each text read, the password-only copy among them');
+    assert.ok(checked.every((line) => line.includes('"level":"debug"')));
     assert.ok(logs.includes(marker), 'the link itself was logged (matched links may be)');
     const events = JSON.stringify(client.received);
     assert.ok(events.includes(marker));

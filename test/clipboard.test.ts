@@ -428,7 +428,10 @@ describe('clipboard', () => {
     test('watch_changes off, live: the watcher stops and polling takes over', async (t) => {
       const x = requireXvfb(t);
       if (!x) return;
-      const { monitor, events, counters } = startMonitor(t, { readClipboard: await xvfbClipboard(x), startWatcher: changeWatcherFor('linux', x.env) });
+      const { monitor, events, counters } = startMonitor(t, {
+        readClipboard: await xvfbClipboard(x),
+        startWatcher: changeWatcherFor('linux', x.env),
+      });
       await events.waitFor((event) => event.details.detection === 'xfixes', 'detection by XFIXES');
       monitor.reconfigure({ watchChanges: false });
       const polling = await events.waitFor((event) => event.details.detection === 'polling', 'polling');
