@@ -11,8 +11,8 @@ export interface LinkPattern {
 
 export type Compiled<T> = { ok: true; value: T } | { ok: false; problem: string };
 
-/** How long one regular expression may run on one value before it counts as no match. */
-export const REGEX_TIME_LIMIT_MS = 50;
+/** How long one regular expression may run on one value before it counts as no match: wall time, so with room for a busy machine. */
+export const REGEX_TIME_LIMIT_MS = 250;
 const REGEX_FLAGS = /^[imsu]*$/;
 /** safe-regex2's default: more repetitions than this in one expression is refused like a nested quantifier. */
 const REPETITION_LIMIT = 25;
