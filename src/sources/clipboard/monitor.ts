@@ -143,7 +143,8 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
     return {
       component: 'clipboard_monitor',
       status: state,
-      last_check: lastCheck,
+      // A live change watcher checks all the time: a change now would be read now.
+      last_check: state === 'running' && watcher !== undefined ? new Date().toISOString() : lastCheck,
       details: {
         ...counts,
         reason: state === 'unavailable' ? unreadableReason : null,
