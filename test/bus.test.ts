@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { type Bus, type ControlMessage, createLocalBus } from '../src/hub/bus.js';
 import type { HubEvent } from '../src/hub/event.js';
 import type { EventLog } from '../src/hub/event-log.js';
@@ -133,6 +134,21 @@ function busSuite({ name, skip, setUp, open }: Implementation<Promise<OpenBus>>)
       }
     });
 
+    test('publishDurable: recorded, then put in force, then delivered; resolves with the event and its seq; only durable events', async () => {
+      const { bus, close } = await open();
+      try {
+        const steps: string[] = [];
+        bus.subscribe((event) => steps.push(`delivered ${event.seq}`));
+        const recorded = await bus.publishDurable('config.updated', loose({ n: 1 }), (event) => steps.push(`in force ${event.seq}`));
+        assert.equal(typeof recorded.seq, 'number');
+        assert.deepEqual(recorded.data, { n: 1 });
+        assert.deepEqual(steps, [`in force ${recorded.seq}`, `delivered ${recorded.seq}`]);
+        await assert.rejects(bus.publishDurable('performance.system', loose({})), /not a durable event/);
+      } finally {
+        await close();
+      }
+    });
+
     test('a control message reaches the node it names, not the event listeners; a node nobody runs is reported', async () => {
       const { bus, close } = await open();
       try {
@@ -152,3 +168,37 @@ function busSuite({ name, skip, setUp, open }: Implementation<Promise<OpenBus>>)
 }
 
 for (const implementation of implementations) busSuite(implementation);
+
+describe('bus: local, with a log that cannot write', () => {
+  test("publishDurable rejects with the store's error and nobody receives the event; publish reports it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qbtm-bus-'));
+    openDatabase(dir).close();
+    // A database this process may read but not write: every append fails as on a read-only disk.
+    const db = new Database(join(dir, 'qbt-monitor.db'), { readonly: true });
+    try {
+      const errors: unknown[] = [];
+      const bus = createLocalBus({ log: createSqliteEventLog(db), onError: (error) => errors.push(error) });
+      const received: HubEvent[] = [];
+      bus.subscribe((event) => received.push(event));
+      let putInForce = false;
+      await assert.rejects(
+        bus.publishDurable('config.updated', loose({ n: 1 }), () => {
+          putInForce = true;
+        }),
+        { code: 'SQLITE_READONLY' },
+      );
+      assert.equal(putInForce, false, 'what an unrecorded event announces is not put in force');
+      bus.publish('config.updated', loose({ n: 2 }));
+      bus.publish('performance.system', loose({ n: 3 }));
+      await bus.flush();
+      assert.deepEqual(
+        received.map((event) => event.data.n),
+        [3],
+      );
+      assert.equal(errors.length, 1);
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

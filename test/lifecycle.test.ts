@@ -1,8 +1,11 @@
 /** Heartbeats, graceful shutdown (in process and by signal), restarts, and the command line. */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { CloseCode, ErrorCode } from '../src/protocol/index.js';
+import { ALIVE_EVERY_MS } from '../src/sources/lifecycle.js';
 import { ADMIN_KEY, READ_KEY, startServer } from './support/server.js';
 import { newDataDir, runService, runToExit, writeConfig } from './support/service-process.js';
 import { connect, connectAuthed } from './support/ws-client.js';
@@ -85,6 +88,39 @@ describe('shutdown', () => {
       assert.equal(unclean.data.reason, 'unclean_shutdown');
       after.client.close();
       assert.equal(await third.stop('SIGINT'), 0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('previous_uptime after kill -9', () => {
+  test('a run killed after a few seconds is reported within the liveness interval of its true uptime', async () => {
+    const dataDir = newDataDir();
+    try {
+      const config = writeConfig(dataDir, { auth: keys });
+      const first = await runService(['--data-dir', dataDir, '--config', config]);
+      const { started_at: startedAt } = JSON.parse(readFileSync(join(dataDir, 'run.json'), 'utf8')) as { started_at: string };
+      // The run's length is what is measured here: it has to last a while, under the old 15 s record interval.
+      await delay(3500);
+      first.child.kill('SIGKILL');
+      const killedAt = Date.now();
+      await first.exited;
+      const truth = (killedAt - Date.parse(startedAt)) / 1000;
+
+      const second = await runService(['--data-dir', dataDir, '--config', config]);
+      const { client } = await connectAuthed(`ws://127.0.0.1:${second.port}/ws`, ADMIN_KEY);
+      client.send({ type: 'resume', data: { since: 0 } });
+      const restart = await client.next((m) => m.data?.event === 'service_restart');
+      assert.equal(restart.data.reason, 'unclean_shutdown');
+      assert.equal(typeof restart.data.previous_uptime, 'number', 'known, though the run was short');
+      assert.ok(
+        truth - restart.data.previous_uptime <= ALIVE_EVERY_MS / 1000 + 0.5,
+        `${restart.data.previous_uptime} s reported, ${truth} s true`,
+      );
+      assert.ok(restart.data.previous_uptime <= truth + 0.5, `${restart.data.previous_uptime} s reported, ${truth} s true`);
+      client.close();
+      await second.stop();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

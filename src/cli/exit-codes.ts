@@ -10,6 +10,8 @@ export const ExitCode = {
   UNAVAILABLE: 69,
   /** A file could not be written (the config file that `keys` edits). */
   CANT_CREATE: 73,
+  /** `serve` cannot use its data directory: not writable, full, a damaged database (the line says which file and what to do). */
+  IO_ERROR: 74,
   /** The config file is missing, not JSON, or invalid. */
   CONFIG: 78,
 } as const;

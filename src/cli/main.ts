@@ -43,7 +43,7 @@ Options:
   -V, --version  the version
 
 Exit status: 0 done (or stopped by a signal), 1 failed, 64 bad usage, 69 cannot listen (port taken),
-73 cannot write a file, 78 bad config file.`;
+73 cannot write a file, 74 cannot use the data directory, 78 bad config file.`;
 
 async function main(argv: string[]): Promise<void> {
   const [first, ...rest] = argv;
@@ -82,6 +82,7 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     process.exitCode = ExitCode.USAGE;
   } else {
     process.stderr.write(`qbt-monitor: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = ExitCode.FAILURE;
+    // A server may already be listening: it must not keep a failed start alive.
+    process.exit(ExitCode.FAILURE);
   }
 });

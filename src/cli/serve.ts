@@ -5,6 +5,7 @@ import { defaultDataDir, legacyDataDir } from '../config/data-dir.js';
 import { type LoadedConfig, loadConfig, overridesFromEnv } from '../config/load.js';
 import { ConfigError } from '../config/validate.js';
 import { createLogger, defaultLogFormat, isLogFormat, LOG_FORMATS } from '../server/logger.js';
+import { DataDirError } from '../store/data-dir.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 
 export const SERVE_USAGE = `Usage: qbt-monitor serve [--host H] [--port P] [--data-dir D] [--config F] [--log-level L] [--log-format F]
@@ -75,11 +76,17 @@ export async function serve(argv: string[]): Promise<void> {
     const { dataDir, configPath } = loaded;
     const logger = createLogger(loaded.config.log_level, logFormat);
     let generated: { key: string; file: string } | undefined;
-    const app = await createApp({ ...loaded, logger, announceKey: (key, file) => (generated = { key, file }) });
     let url: string;
+    let app: Awaited<ReturnType<typeof createApp>>;
     try {
+      app = await createApp({ ...loaded, logger, announceKey: (key, file) => (generated = { key, file }) });
       ({ url } = await app.start());
     } catch (error) {
+      // The data directory's line names the file and what to do; the listening socket's, the port.
+      if (error instanceof DataDirError) {
+        process.stderr.write(`qbt-monitor: ${error.message}\n`);
+        process.exit(ExitCode.IO_ERROR);
+      }
       const unavailable = listenFailure(error, loaded.config.server);
       if (!unavailable) throw error;
       process.stderr.write(`qbt-monitor: ${unavailable}\n`);
@@ -97,8 +104,11 @@ export async function serve(argv: string[]): Promise<void> {
     }
     if (generated) process.stdout.write(keyBanner(generated.key, generated.file, url, ws));
 
-    const outcome = await Promise.race([signalled, app.restartRequested.then(() => 'restart' as const)]);
-    const reason = outcome === 'restart' ? 'configuration_update' : 'signal';
+    const outcome = await Promise.race([
+      signalled.then(() => ({ restart: false, reason: 'signal' })),
+      app.restartRequested.then((reason) => ({ restart: true, reason })),
+    ]);
+    const { reason } = outcome;
     logger.info({ reason, signal: stopSignal }, 'stopping');
     try {
       await app.stop(reason);
@@ -106,7 +116,7 @@ export async function serve(argv: string[]): Promise<void> {
       logger.error({ err }, 'unclean stop');
       process.exit(ExitCode.FAILURE);
     }
-    if (outcome !== 'restart') process.exit(ExitCode.OK);
+    if (!outcome.restart) process.exit(ExitCode.OK);
   }
 }
 

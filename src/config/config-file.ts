@@ -2,14 +2,17 @@
  * The config file on disk: read with every failure named (a directory, unreadable, not JSON), and
  * written so that a crash or a full disk leaves either the old file or the new one, never half of it.
  */
-import { closeSync, fchownSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchownSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { describeFsError, errorCode } from './file-errors.js';
 
 /** The file exists but cannot serve as config: the reason is the file's (fix or remove it), not the request's. */
 export class ConfigFileError extends Error {
   constructor(
     readonly path: string,
     readonly problem: string,
+    /** The system's error code (`EISDIR`, `EACCES`...); undefined when the content is at fault. */
+    readonly code?: string,
   ) {
     super(`${path}: ${problem}`);
   }
@@ -38,7 +41,7 @@ export class ConfigFile {
       return readFileSync(this.path, 'utf8');
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return undefined;
-      throw new ConfigFileError(this.path, describeFsError(error));
+      throw new ConfigFileError(this.path, describeFsError(error), errorCode(error));
     }
   }
 
@@ -81,34 +84,38 @@ export class ConfigFile {
     this.knownText = text;
     syncDirectory(dirname(this.path));
   }
-}
 
-/** A file system error in words an operator can act on, with its code. */
-export function describeFsError(error: unknown): string {
-  const code = errorCode(error);
-  const words: Record<string, string> = {
-    EISDIR: 'is a directory, not a file',
-    ENOTDIR: 'a part of the path is not a directory',
-    EACCES: `permission denied for ${processUser()}`,
-    EPERM: `operation not permitted for ${processUser()}`,
-    EROFS: 'read-only file system',
-    ENOSPC: 'no space left on the device',
-    EDQUOT: 'disk quota exceeded',
-    ENOENT: 'no such file or directory',
-  };
-  const described = code === undefined ? undefined : words[code];
-  if (described !== undefined) return `${described} (${code})`;
-  return error instanceof Error ? error.message : String(error);
-}
-
-export function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-/** `uid 65534`, so that a permission problem says whose permission is missing. */
-export function processUser(): string {
-  return typeof process.getuid === 'function' ? `uid ${process.getuid()}` : 'this user';
+  /**
+   * Writes `text` as `write` does, keeping the old file aside (a hard link: no space needed) until
+   * the change is known to stand: `keep()` drops the old one, `undo()` puts it back (or removes the
+   * new file when there was none before).
+   */
+  replace(text: string): { keep(): void; undo(): void } {
+    const previous = this.readText();
+    const aside = `${this.path}.${process.pid}.previous`;
+    let linked = false;
+    if (previous !== undefined) {
+      try {
+        rmSync(aside, { force: true });
+        linkSync(this.path, aside);
+        linked = true;
+      } catch {
+        // No hard links here: undo writes the old text back instead.
+      }
+    }
+    this.write(text);
+    return {
+      keep: () => {
+        if (linked) rmSync(aside, { force: true });
+      },
+      undo: () => {
+        if (linked) renameSync(aside, this.path);
+        else if (previous !== undefined) this.write(previous);
+        else rmSync(this.path, { force: true });
+        this.knownText = previous;
+      },
+    };
+  }
 }
 
 /** Best effort: some file systems refuse to open or fsync a directory, and the rename is done anyway. */

@@ -36,6 +36,7 @@ export interface PendingChange {
 export class LiveConfig {
   #current: Config;
   #source: unknown;
+  #turn: Promise<unknown> = Promise.resolve();
   readonly #listeners = new Set<ConfigListener>();
   readonly #publish: PublishEvent;
   readonly #prepare: (raw: unknown) => unknown;
@@ -57,6 +58,16 @@ export class LiveConfig {
     this.#source = options.source ?? {};
     this.#publish = options.publish;
     this.#prepare = options.prepare ?? ((raw) => raw);
+  }
+
+  /**
+   * Runs config changes one at a time: a PATCH waiting for its event to be recorded is not overtaken
+   * by a file edit, nor by another PATCH.
+   */
+  serialize<T>(task: () => T | Promise<T>): Promise<T> {
+    const turn = this.#turn.then(task);
+    this.#turn = turn.catch(() => undefined);
+    return turn;
   }
 
   get current(): Config {

@@ -45,8 +45,9 @@ export function loadConfig(env: ConfigOverrides, flags: ConfigOverrides): Loaded
   try {
     read = new ConfigFile(configPath).read();
   } catch (error) {
-    if (error instanceof ConfigFileError) throw new ConfigError(configPath, [`(file): ${error.problem}`]);
-    throw error;
+    if (!(error instanceof ConfigFileError)) throw error;
+    // Under a data directory that is not a directory, the data directory is the problem to report.
+    if (explicitPath || error.code !== 'ENOTDIR') throw new ConfigError(configPath, [`(file): ${error.problem}`]);
   }
   if (explicitPath && read === undefined) throw new ConfigError(configPath, ['(file): no such file']);
   const fileValue = read ?? {};

@@ -1,5 +1,5 @@
 /** The bus carries events from sources to every hub, and control messages between nodes. The local bus is one process; the Redis bus fills the same interface. */
-import type { PublishEvent } from '../protocol/index.js';
+import type { EventDataOf, EventNameOf, PublishEvent } from '../protocol/index.js';
 import { createEvent, type EventData, type HubEvent, isDurable } from './event.js';
 import type { EventLog } from './event-log.js';
 
@@ -16,11 +16,28 @@ export interface ControlMessage {
 
 export type ControlListener = (message: ControlMessage) => void;
 
+/**
+ * Publishes a durable event and resolves once it is recorded (Bus.publishDurable). `onRecorded` runs
+ * once the log has the event and before anyone receives it: what the event announces is put in force
+ * there, so that no one hears of a change that is not yet made, nor sees one never recorded.
+ */
+export type PublishDurable = <N extends EventNameOf>(
+  name: N,
+  data: EventDataOf<N>,
+  onRecorded?: (event: HubEvent) => void,
+) => Promise<HubEvent>;
+
 export interface Bus {
   /** This node's id in a cluster: every event it publishes carries it as `node`. Undefined in one process. */
   readonly node?: string;
   /** Stamps and sends an event, its data the shape the protocol gives its name; durable ones are numbered by the event log first. */
   publish: PublishEvent;
+  /**
+   * Publishes a durable event for an operation that must not report success unless it is kept:
+   * resolves with the event (and its `seq`) once the log has taken it, rejects with the log's error
+   * when it could not, and then nobody receives it.
+   */
+  publishDurable: PublishDurable;
   /** Every event, in `seq` order, from every publisher. Returns the unsubscribe function. */
   subscribe(listener: EventListener): () => void;
   /** Resolves when every event published so far has been delivered. */
@@ -39,6 +56,12 @@ export function isOwnEvent(bus: Pick<Bus, 'node'>, event: HubEvent): boolean {
   return event.node === bus.node;
 }
 
+/** An event waiting for delivery; `recorded` is told whether the log took it, for publishDurable. */
+interface Queued {
+  event: HubEvent;
+  recorded?: { resolve(event: HubEvent): void; reject(error: unknown): void; onRecorded?: (event: HubEvent) => void };
+}
+
 export interface LocalBusOptions {
   log: EventLog;
   onError: (error: unknown, event: HubEvent) => void;
@@ -51,33 +74,57 @@ export interface LocalBusOptions {
 export function createLocalBus({ log, onError }: LocalBusOptions): Bus {
   const listeners = new Set<EventListener>();
   const controlListeners = new Set<ControlListener>();
-  const queue: HubEvent[] = [];
+  const queue: Queued[] = [];
   let draining = false;
   let idle: Promise<void> = Promise.resolve();
 
   // Runs synchronously until the first durable event, which waits for its `seq`.
   async function drain(): Promise<void> {
     try {
-      for (let event = queue.shift(); event; event = queue.shift()) {
+      for (let queued = queue.shift(); queued; queued = queue.shift()) {
+        const { event, recorded } = queued;
+        let delivered: HubEvent;
         try {
-          const delivered = isDurable(event) ? await log.append(event) : event;
+          delivered = isDurable(event) ? await log.append(event) : event;
+        } catch (error) {
+          if (recorded) recorded.reject(error);
+          else onError(error, event);
+          continue;
+        }
+        try {
+          recorded?.onRecorded?.(delivered);
+        } catch (error) {
+          // Recorded all the same: a failure of what it put in force is a bug to report, not an unrecorded event.
+          onError(error, event);
+        }
+        try {
           for (const listener of listeners) listener(delivered);
         } catch (error) {
           onError(error, event);
         }
+        recorded?.resolve(delivered);
       }
     } finally {
       draining = false;
     }
   }
 
+  function enqueue(queued: Queued): void {
+    queue.push(queued);
+    if (!draining) {
+      draining = true;
+      idle = drain();
+    }
+  }
+
   return {
     publish(name, data) {
-      queue.push(createEvent(name, data));
-      if (!draining) {
-        draining = true;
-        idle = drain();
-      }
+      enqueue({ event: createEvent(name, data) });
+    },
+    publishDurable(name, data, onRecorded) {
+      const event = createEvent(name, data);
+      if (!isDurable(event)) return Promise.reject(new Error(`${name} is not a durable event`));
+      return new Promise((resolve, reject) => enqueue({ event, recorded: { resolve, reject, onRecorded } }));
     },
     subscribe(listener) {
       listeners.add(listener);

@@ -60,7 +60,7 @@ export function resolveApiKeys(
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as ApiKeyConfig[];
   const key = newApiKey();
   const stored: ApiKeyConfig[] = [{ name: 'admin', key_sha256: keyHash(key), role: 'admin' }];
-  writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
+  saveGeneratedKeys(dataDir, stored);
   announce(key, file);
   return stored;
 }
@@ -73,6 +73,11 @@ export function newApiKey(): string {
 /** The key's SHA-256 in hex, as `key_sha256` holds it. */
 export function keyHash(key: string): string {
   return sha256(key).toString('hex');
+}
+
+/** Writes generated keys (their hashes) into the data directory: at first start, and again into one that was deleted. */
+export function saveGeneratedKeys(dataDir: string, keys: readonly ApiKeyConfig[]): void {
+  writeFileSync(join(dataDir, GENERATED_KEYS_FILE), `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
 }
 
 function sha256(value: string): Buffer {

@@ -4,13 +4,13 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { ConfigFile } from '../config/config-file.js';
 import { applyOverrides, type ConfigOverrides } from '../config/load.js';
 import { LiveConfig } from '../config/live-config.js';
-import type { Config } from '../config/schema.js';
+import type { ApiKeyConfig, Config } from '../config/schema.js';
 import { type ConfigFileWatcher, watchConfigFile } from '../sources/config-file-watcher.js';
 import { type Bus, createLocalBus } from '../hub/bus.js';
 import type { EventLog } from '../hub/event-log.js';
@@ -25,9 +25,10 @@ import { announceClusterLink } from '../sources/cluster-link.js';
 import type { Clock } from '../sources/clock.js';
 import { recordApiResponseTimes } from '../sources/custom-metrics/api-response-time.js';
 import { createComponents } from '../sources/components.js';
-import { createLifecycle, type Lifecycle, type StopReason } from '../sources/lifecycle.js';
+import { ALIVE_EVERY_MS, createLifecycle, type Lifecycle, RUN_FILE, type StopReason } from '../sources/lifecycle.js';
 import { createSystemMetricsCollector } from '../sources/system-metrics/index.js';
-import { openDatabase, type Db } from '../store/database.js';
+import { explainStartError, identify, prepareDataDir } from '../store/data-dir.js';
+import { databasePath, openDatabase, probeWrite, type Db } from '../store/database.js';
 import { createMetricHistory, type MetricHistory } from './metric-history.js';
 import type { AlertRecord } from '../store/alert-store.js';
 import { createSqliteAlertStore } from '../store/sqlite-alert-store.js';
@@ -37,7 +38,9 @@ import { createSqliteEventLog } from '../store/sqlite-event-log.js';
 import { createSqliteMetricStore } from '../store/sqlite-metric-store.js';
 import { createSqliteSeenStore } from '../store/sqlite-seen-store.js';
 import { createSqliteClipboardAddStore } from '../store/sqlite-clipboard-add-store.js';
-import { KeyRing, resolveApiKeys } from './api-keys.js';
+import { NotRecordedError, StoreHealth } from '../store/store-health.js';
+import { type StoreWatch, startStoreWatch } from '../store/store-watch.js';
+import { KeyRing, resolveApiKeys, saveGeneratedKeys } from './api-keys.js';
 import { registerAlertRoutes } from './http/alerts-routes.js';
 import { servedToKey } from './http/auth.js';
 import { registerConfigRoutes } from './http/config-routes.js';
@@ -98,15 +101,32 @@ export interface App {
   /** Announces service_stopping, closes every client with 1001, and releases everything. Idempotent. */
   stop(reason: StopReason): Promise<void>;
   /** Asks whoever runs the app (the `serve` command) to stop it and start it again with the config file's current content. */
-  requestRestart(): void;
-  /** Resolves when a restart is requested. */
-  readonly restartRequested: Promise<void>;
+  requestRestart(reason?: StopReason): void;
+  /** Resolves with the reason when a restart is requested. */
+  readonly restartRequested: Promise<StopReason>;
+  /** Whether the database and the data directory take writes (`/healthz`, `/metrics`). */
+  readonly storeHealth: StoreHealth;
 }
 
+/** Builds the app; a failure about the data directory's files comes out as a DataDirError naming the file and the way out. */
 export async function createApp(options: AppOptions): Promise<App> {
+  try {
+    return await assembleApp(options);
+  } catch (error) {
+    throw explainStartError(error, options.dataDir, databasePath(options.dataDir));
+  }
+}
+
+async function assembleApp(options: AppOptions): Promise<App> {
   const { config, dataDir, logger } = options;
-  mkdirSync(dataDir, { recursive: true });
+  prepareDataDir(dataDir);
   logger.level = pinoLevel(config.log_level);
+  const storeHealth = new StoreHealth(logger);
+  const database = databasePath(dataDir);
+  /** A failure that is the disk's goes to the store's health (logged once per spell); anything else is logged. */
+  const storeOr = (message: string) => (err: unknown) => {
+    if (!storeHealth.failed('database', database, err)) logger.error({ err }, message);
+  };
 
   // In a cluster the event log and the bus are Redis's, shared by every node; otherwise SQLite's and this process's.
   const { redis_url: redisUrl } = config.cluster;
@@ -117,9 +137,11 @@ export async function createApp(options: AppOptions): Promise<App> {
         throw error;
       })
     : undefined;
-  const log = cluster?.log ?? createSqliteEventLog(db);
+  const openedDatabase = identify(database);
+  const log = cluster?.log ?? storeHealth.watchLog(createSqliteEventLog(db), database);
   const bus: Bus =
     cluster ?? createLocalBus({ log, onError: (err, event) => logger.error({ err, event: event.name }, 'event delivery failed') });
+  const lifecycle: Lifecycle = createLifecycle(dataDir, bus.publish, (err) => storeHealth.failed('data_directory', dataDir, err));
   const hub = await Hub.create({
     bus,
     log,
@@ -133,15 +155,19 @@ export async function createApp(options: AppOptions): Promise<App> {
     prepare: (raw) => applyOverrides(raw, options.overrides ?? {}),
     source: options.fileValue ?? readFileValue(configFile),
   });
-  const loadKeys = (current: Config) =>
-    new KeyRing(resolveApiKeys(current.auth.api_keys, dataDir, options.announceKey ?? (() => undefined)));
+  const resolveKeys = (current: Config) => resolveApiKeys(current.auth.api_keys, dataDir, options.announceKey ?? (() => undefined));
   // None until the port is taken: a key generated on a first start is announced only once the service can be reached with it.
+  let keyList: ApiKeyConfig[] = [];
   let keys = new KeyRing([]);
+  const loadKeys = (current: Config) => {
+    keyList = resolveKeys(current);
+    keys = new KeyRing(keyList);
+  };
   const history = createMetricHistory({
     store: createSqliteMetricStore(db),
     bus,
     config,
-    onError: (err) => logger.error({ err }, 'metric history failed'),
+    onError: storeOr('metric history failed'),
   });
   const alertStore = createSqliteAlertStore(db);
   const alerts = createAlertEngine({
@@ -150,7 +176,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     silences: createSqliteSilenceStore(db),
     config,
     clock: options.clock,
-    onError: (err) => logger.error({ err }, 'alert engine failed'),
+    onError: storeOr('alert engine failed'),
   });
   // Alerts still active from the previous run are state, not news: into the snapshot, not onto the bus.
   hub.seed(alerts.activeEvents());
@@ -166,7 +192,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     try {
       done = await act();
     } catch (error) {
-      if (error instanceof AlertOwnerUnavailableError) throw new RequestError(ErrorCode.UNAVAILABLE, error.message);
+      if (error instanceof AlertOwnerUnavailableError || error instanceof NotRecordedError) {
+        throw new RequestError(ErrorCode.UNAVAILABLE, error.message);
+      }
       throw error;
     }
     if (!done) throw new RequestError(ErrorCode.NOT_FOUND, `no active alert "${alertId}"`);
@@ -195,11 +223,13 @@ export async function createApp(options: AppOptions): Promise<App> {
     activeAlertEvents: () => hub.activeAlerts().map((alert) => alert.event),
     logger,
   });
-  const prometheus = createPrometheusExporter({ bus, hub, ws, sse, alerts, config, notifications: notifier.states });
+  const prometheus = createPrometheusExporter({ bus, hub, ws, sse, alerts, config, notifications: notifier.states, store: storeHealth });
   // Every live change reaches each part that it concerns, at once.
   liveConfig.onChange((next, _previous, fields) => {
     logger.level = pinoLevel(next.log_level);
-    if (fields.some((field) => field.startsWith('auth.api_keys'))) keys = loadKeys(next);
+    if (fields.some((field) => field.startsWith('auth.api_keys'))) {
+      loadKeys(next);
+    }
     components.reconfigure(next, fields);
     collector.reconfigure({ intervalSec: next.metrics.interval });
     if (next.metrics.sample_system) collector.start();
@@ -215,7 +245,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1_048_576,
   });
-  const lifecycle: Lifecycle = createLifecycle(dataDir, bus.publish);
   const stopLoggingEvents = logEvents(bus, logger);
   const startedAt = Date.now();
 
@@ -225,12 +254,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   await registerRateLimits(http, () => liveConfig.current);
   registerBrowserCheck(http, () => liveConfig.current);
   recordApiResponseTimes(http, bus.publish, servedToKey);
-  registerHealth(http, { hub, ws, startedAt, cluster: cluster?.health, notifications: notifier.health });
+  registerHealth(http, { hub, ws, startedAt, cluster: cluster?.health, notifications: notifier.health, store: storeHealth });
   registerConfigRoutes(http, {
     live: liveConfig,
     keys: () => keys,
     file: configFile,
-    publish: bus.publish,
+    record: bus.publishDurable,
     requestRestart: () => requestRestart(),
   });
   const current = () => liveConfig.current;
@@ -261,10 +290,36 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   let stopping: Promise<void> | undefined;
   let configWatcher: ConfigFileWatcher | undefined;
-  let requestRestart = () => {};
-  const restartRequested = new Promise<void>((resolve) => {
-    requestRestart = resolve;
+  let storeWatch: StoreWatch | undefined;
+  let requestRestart: (reason?: StopReason) => void = () => {};
+  const restartRequested = new Promise<StopReason>((resolve) => {
+    requestRestart = (reason = 'configuration_update') => resolve(reason);
   });
+  let recreated = false;
+  let recreateFailure: string | undefined;
+  /**
+   * The data directory (or the database file) was deleted: SQLite would go on writing into a file no
+   * start will find. Recreate the directory with what this run needs to come back as it is (its
+   * config file, generated keys), then restart on a new database, whose log is a new log.
+   */
+  const onDataDirLost = (reason: string) => {
+    if (recreated) return;
+    try {
+      prepareDataDir(dataDir);
+      if (configFile.readText() === undefined) configFile.write(`${JSON.stringify(liveConfig.source, null, 2)}\n`);
+      if (liveConfig.current.auth.api_keys.length === 0) saveGeneratedKeys(dataDir, keyList);
+    } catch (err) {
+      // Said once per cause, not at every beat; /healthz says it all along.
+      const cause = err instanceof Error ? err.message : String(err);
+      if (cause !== recreateFailure)
+        logger.error({ err, reason }, 'data directory lost and cannot be recreated: nothing is kept until it can be');
+      recreateFailure = cause;
+      return;
+    }
+    recreated = true;
+    logger.error({ reason }, 'data directory lost: recreated it, restarting on a new database');
+    requestRestart('data_directory_lost');
+  };
 
   return {
     bus,
@@ -279,12 +334,29 @@ export async function createApp(options: AppOptions): Promise<App> {
     publish: bus.publish,
     requestRestart,
     restartRequested,
+    storeHealth,
     async start() {
       await http.listen({ host: config.server.host, port: config.server.port });
       const { port } = http.server.address() as AddressInfo;
-      keys = loadKeys(liveConfig.current);
+      loadKeys(liveConfig.current);
       notifier.start();
-      lifecycle.announceStart();
+      try {
+        lifecycle.announceStart();
+      } catch (error) {
+        throw explainStartError(error, dataDir, database);
+      }
+      storeWatch = startStoreWatch({
+        everyMs: ALIVE_EVERY_MS,
+        dataDir,
+        database,
+        opened: openedDatabase,
+        health: storeHealth,
+        runFile: join(dataDir, RUN_FILE),
+        recordAlive: () => lifecycle.recordAlive(),
+        probeDatabase: () => probeWrite(db),
+        onLost: onDataDirLost,
+        onError: (err) => logger.error({ err }, 'store watch failed'),
+      });
       if (liveConfig.current.metrics.sample_system) collector.start();
       await components.start();
       configWatcher = watchConfigFile(configFile, liveConfig, logger);
@@ -294,6 +366,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     stop(reason) {
       stopping ??= (async () => {
         configWatcher?.stop();
+        storeWatch?.stop();
         ws.startDraining();
         sse.startDraining();
         await collector.stop();

@@ -9,6 +9,7 @@ import { type Bus, isOwnEvent } from '../hub/bus.js';
 import type { Hub } from '../hub/hub.js';
 import { type CustomMetric, EVENT_TYPES, type NotificationTargetState, performanceOf, type SystemMetrics } from '../protocol/index.js';
 import type { AlertEngine } from '../sources/alerts/engine.js';
+import type { StoreHealth, StorePart } from '../store/store-health.js';
 import { readSystemValue } from '../store/system-metrics.js';
 import { isResponseTime, observeResponseTimes, processMetrics } from './prometheus-standard.js';
 import type { SseServer } from './sse/sse-server.js';
@@ -70,6 +71,7 @@ export function createPrometheusExporter(deps: {
   config: Config;
   /** Each notification target's figures. */
   notifications?: () => NotificationTargetState[];
+  store: StoreHealth;
 }): PrometheusExporter {
   const { hub, ws, sse, alerts } = deps;
   const registry = new Registry();
@@ -170,6 +172,16 @@ export function createPrometheusExporter(deps: {
     Counter,
   );
   perTarget('qbtm_notifications_backlog', 'Events waiting for delivery to a target.', (s) => s.backlog, Gauge);
+  const storeParts: StorePart[] = ['database', 'data_directory'];
+  new Gauge({
+    name: 'qbtm_store_writable',
+    help: 'Whether the part of the store takes writes (1) or refuses them (0): the disk is full, read-only, or the directory is gone.',
+    labelNames: ['part'],
+    registers: [registry],
+    collect() {
+      for (const part of storeParts) this.set({ part }, deps.store.isWritable(part) ? 1 : 0);
+    },
+  });
   const dropped = new Counter({
     name: 'qbtm_dropped_custom_samples_total',
     help: 'Custom metric samples not exported: past metrics.max_tag_sets, or a name that clashes once made a Prometheus name.',

@@ -33,7 +33,6 @@ export function watchConfigFile(file: ConfigFile, live: LiveConfig, logger: Logg
   };
 
   const reload = () => {
-    timer = undefined;
     let text: string | undefined;
     let raw: unknown;
     try {
@@ -67,7 +66,12 @@ export function watchConfigFile(file: ConfigFile, live: LiveConfig, logger: Logg
   const watcher: FSWatcher = watch(dirname(file.path), (_event, changed) => {
     if (changed !== null && changed !== name) return;
     if (timer) timer.refresh();
-    else timer = setTimeout(guardedReload, SETTLE_MS);
+    else {
+      timer = setTimeout(() => {
+        timer = undefined;
+        void live.serialize(guardedReload);
+      }, SETTLE_MS);
+    }
   });
   watcher.on('error', (err) => logger.error({ err }, 'config file watcher failed'));
 

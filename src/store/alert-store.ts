@@ -46,6 +46,8 @@ export interface AlertStore {
   /** Inserts a new alert or replaces an escalated one. */
   saveActive(record: AlertRecord): void;
   markResolved(alertId: string, resolution: Pick<AlertRecord, 'resolved_at' | 'resolution' | 'resolved_by'>): void;
+  /** Makes a resolved alert active again (its resolution could not be announced). */
+  reopen(alertId: string): void;
   active(): AlertRecord[];
   /** Newest first (by `updated_at`, then `alert_id`). */
   list(query: AlertQuery): AlertRecord[];

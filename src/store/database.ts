@@ -5,8 +5,14 @@ import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
 
-export function openDatabase(dataDir: string, fileName = 'qbt-monitor.db'): Db {
-  const db = new Database(join(dataDir, fileName));
+export const DATABASE_FILE = 'qbt-monitor.db';
+
+export function databasePath(dataDir: string, fileName = DATABASE_FILE): string {
+  return join(dataDir, fileName);
+}
+
+export function openDatabase(dataDir: string, fileName = DATABASE_FILE): Db {
+  const db = new Database(databasePath(dataDir, fileName));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
@@ -23,4 +29,9 @@ function migrate(db: Db): void {
     }
     db.pragma(`user_version = ${MIGRATIONS.length}`);
   })();
+}
+
+/** A write that changes nothing (the schema version, set to itself): throws when the database cannot take writes now. */
+export function probeWrite(db: Db): void {
+  db.pragma(`user_version = ${MIGRATIONS.length}`);
 }

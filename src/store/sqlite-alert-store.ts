@@ -29,6 +29,9 @@ export function createSqliteAlertStore(db: Db): AlertStore {
     `UPDATE alerts SET status = 'resolved', resolved_at = @resolved_at, resolution = @resolution, resolved_by = @resolved_by
      WHERE alert_id = @alert_id`,
   );
+  const reopen = db.prepare<[string]>(
+    "UPDATE alerts SET status = 'active', resolved_at = NULL, resolution = NULL, resolved_by = NULL WHERE alert_id = ?",
+  );
   const active = db.prepare<[], Row>("SELECT * FROM alerts WHERE status = 'active' ORDER BY raised_at");
   const acknowledge = db.prepare(
     `UPDATE alerts SET acknowledged_by = @acknowledged_by, acknowledged_at = @acknowledged_at, acknowledgement = @acknowledgement
@@ -44,6 +47,9 @@ export function createSqliteAlertStore(db: Db): AlertStore {
     },
     markResolved(alertId, resolution) {
       resolve.run({ alert_id: alertId, ...resolution });
+    },
+    reopen(alertId) {
+      reopen.run(alertId);
     },
     active: () => active.all().map(toRecord),
     list: (query) => list(db, query),

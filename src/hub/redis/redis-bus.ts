@@ -156,13 +156,21 @@ export async function connectRedisBus(options: RedisBusOptions): Promise<RedisBu
   let lastError: string | undefined;
 
   const flushes = createFlushTracker();
+  /** publishDurable's events by outbox number, until the stream brings them back or Redis refuses them. */
+  const recording = new Map<
+    number,
+    { event: HubEvent; resolve(event: HubEvent): void; reject(error: unknown): void; onRecorded?: (event: HubEvent) => void }
+  >();
 
   const outbox = createOutbox({
     log,
     origin,
     limit: options.maxQueuedEvents ?? DEFAULT_MAX_QUEUED_EVENTS,
     onRefused(error, event, n) {
-      onError(error, event);
+      const waiting = recording.get(n);
+      recording.delete(n);
+      if (waiting) waiting.reject(error);
+      else onError(error, event);
       flushes.settle(n);
     },
   });
@@ -172,12 +180,20 @@ export async function connectRedisBus(options: RedisBusOptions): Promise<RedisBu
     key: keys.events,
     after: lastSeq,
     onEntry(entry: StreamEntry) {
+      const waiting = entry.origin === origin && entry.n !== undefined ? recording.get(entry.n) : undefined;
+      let event: HubEvent | undefined;
       try {
-        deliver(decodeWireEvent(entry.event, entry.seq));
+        event = decodeWireEvent(entry.event, entry.seq);
+        if (waiting) putInForce(waiting, event);
+        deliver(event);
       } catch (error) {
         onError(error);
       }
-      if (entry.origin === origin && entry.n !== undefined) flushes.settle(entry.n);
+      if (entry.origin === origin && entry.n !== undefined) {
+        flushes.settle(entry.n);
+        recording.delete(entry.n);
+        if (waiting && event) waiting.resolve(event);
+      }
       markTimer ??= setTimeout(saveMark, MARK_EVERY_MS);
     },
     onError,
@@ -199,14 +215,41 @@ export async function connectRedisBus(options: RedisBusOptions): Promise<RedisBu
     const change: ClusterStateChange = { from: state, to, at: isoNow(), ...details, queued: outbox.size, dropped: outbox.dropped };
     state = to;
     stateSince = Date.now();
-    // Nothing more reaches the stream until Redis is back: a flush has nothing to wait for.
-    if (to !== 'live') flushes.releaseAll();
+    // Nothing more reaches the stream until Redis is back: a flush has nothing to wait for, and an
+    // event in the outbox is as kept as the other durable events of a degraded node.
+    if (to !== 'live') {
+      flushes.releaseAll();
+      settleRecording(to === 'closed' ? new Error('the cluster bus closed before Redis recorded the event') : undefined);
+    }
     for (const listener of stateListeners) {
       try {
         listener(change);
       } catch (error) {
         onError(error);
       }
+    }
+  }
+
+  /** Ends every publishDurable wait: accepted while degraded (queued for Redis), refused when closing. */
+  function settleRecording(error: Error | undefined): void {
+    const waiting = [...recording.values()];
+    recording.clear();
+    for (const entry of waiting) {
+      if (error) {
+        entry.reject(error);
+      } else {
+        putInForce(entry, entry.event);
+        entry.resolve(entry.event);
+      }
+    }
+  }
+
+  /** Runs what a recorded event announces before anyone receives it; its failure is a bug, reported, the event stays recorded. */
+  function putInForce(waiting: { onRecorded?: (event: HubEvent) => void }, event: HubEvent): void {
+    try {
+      waiting.onRecorded?.(event);
+    } catch (error) {
+      onError(error, event);
     }
   }
 
@@ -271,6 +314,19 @@ export async function connectRedisBus(options: RedisBusOptions): Promise<RedisBu
           if (isRedisAnswer(error)) onError(error, event);
         });
       }
+    },
+    publishDurable(name, data, onRecorded) {
+      if (state === 'closed') return Promise.reject(new Error('the cluster bus is closed'));
+      const event = createEvent(name, data);
+      event.node = nodeId;
+      if (!isDurable(event)) return Promise.reject(new Error(`${name} is not a durable event`));
+      const n = outbox.push(event);
+      flushes.published(n);
+      const recorded = new Promise<HubEvent>((resolve, reject) => recording.set(n, { event, resolve, reject, onRecorded }));
+      // Degraded: queued like every durable event of this node, appended when Redis is back.
+      if (state === 'live') void outbox.drain();
+      else settleRecording(undefined);
+      return recorded;
     },
     publishLocal(name, data) {
       if (state === 'closed') return;

@@ -7,6 +7,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AlertLevelSchema, ClientDataSchemas, ClientMessageType, ErrorCode } from '../../protocol/index.js';
 import { type AlertQuery, type AlertRecord, historyEntry } from '../../store/alert-store.js';
+import { NotRecordedError } from '../../store/store-health.js';
 import { AlertOwnerUnavailableError, type ClusterAlerts } from '../../sources/alerts/cluster-alerts.js';
 import type { KeyRing } from '../api-keys.js';
 import { KeyInQuery, requireRole } from './auth.js';
@@ -91,7 +92,9 @@ export function registerAlertRoutes(
         try {
           alert = await run(request.params.id, request.body?.[field], request.identity!.name);
         } catch (error) {
-          if (error instanceof AlertOwnerUnavailableError) return sendError(reply, 503, ErrorCode.UNAVAILABLE, error.message);
+          if (error instanceof AlertOwnerUnavailableError || error instanceof NotRecordedError) {
+            return sendError(reply, 503, ErrorCode.UNAVAILABLE, error.message);
+          }
           throw error;
         }
         if (!alert) return sendError(reply, 404, ErrorCode.NOT_FOUND, `no active alert "${request.params.id}"`);

@@ -1,14 +1,17 @@
 /**
  * GET /api/v1/config (secrets masked) and PATCH /api/v1/config (admin): a JSON merge patch of the
- * config file. A PATCH is validated, written to the file (atomically), and only then applied live and
- * announced: when the file cannot be written, the caller is told why and nothing changed.
+ * config file. A PATCH is validated, written to the file (atomically), its `config.updated` recorded,
+ * and only then applied live: when the file cannot be written or the event not recorded, the caller
+ * is told why and nothing changed.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { type ConfigFile, ConfigFileError, ConfigWriteError } from '../../config/config-file.js';
 import { type LiveConfig, MASK, maskedConfig } from '../../config/live-config.js';
 import { unmaskTargets } from '../../config/target-url.js';
-import { ErrorCode, EventName, type PublishEvent } from '../../protocol/index.js';
+import type { PublishDurable } from '../../hub/bus.js';
+import { ErrorCode, EventName } from '../../protocol/index.js';
+import { NotRecordedError } from '../../store/store-health.js';
 import type { KeyRing } from '../api-keys.js';
 import { KeyInQuery, requireRole } from './auth.js';
 import { sendError } from './errors.js';
@@ -17,8 +20,8 @@ export interface ConfigRoutesDeps {
   live: LiveConfig;
   keys: () => KeyRing;
   file: ConfigFile;
-  /** Publishes the `config.updated` of a change. */
-  publish: PublishEvent;
+  /** Publishes the `config.updated` of a change; resolves once it is recorded, rejects when it cannot be (bus.publishDurable). */
+  record: PublishDurable;
   requestRestart: () => void;
 }
 
@@ -41,48 +44,71 @@ export function registerConfigRoutes(app: FastifyInstance, deps: ConfigRoutesDep
   }));
 
   const patchRoute = { onRequest: requireRole(keys, 'admin'), schema: { body: PatchBody, querystring: PatchQuery } };
-  app.patch<PatchRequest>('/api/v1/config', patchRoute, async (request, reply) => {
-    const patch = request.body;
-    const updatedBy = request.identity?.name ?? 'api';
-    let onDisk: string | undefined;
-    let base: unknown;
-    try {
-      onDisk = file.readText();
-      // Without a file, the running config's own file value is the base: a patch changes what it names and nothing else.
-      base = onDisk === undefined ? live.source : file.parse(onDisk);
-    } catch (error) {
-      if (!(error instanceof ConfigFileError)) throw error;
-      return sendError(reply, 409, ErrorCode.CONFIG_FILE_INVALID, `${error.message}: fix or remove the file, then send the change again`);
-    }
-    if (!isObject(base)) {
-      return sendError(
-        reply,
-        409,
-        ErrorCode.CONFIG_FILE_INVALID,
-        `${file.path}: must hold a JSON object: fix or remove the file, then send the change again`,
-      );
-    }
-    const merged = mergePatch(base, patch);
-    restoreMaskedTargets(merged, base);
-    const change = live.check(merged, 'PATCH /api/v1/config');
-    if (!change.ok) {
-      live.reject(change.reason, updatedBy);
-      return sendError(reply, 400, ErrorCode.INVALID_MESSAGE, change.reason);
-    }
-    const text = `${JSON.stringify(merged, null, 2)}\n`;
-    try {
-      if (text !== onDisk) file.write(text);
-    } catch (error) {
-      if (!(error instanceof ConfigWriteError)) throw error;
-      request.log.warn({ path: error.path, problem: error.problem }, 'PATCH /api/v1/config: config file not written; nothing changed');
-      return sendError(reply, error.outOfSpace ? 507 : 500, ErrorCode.UNAVAILABLE, `${error.message}: nothing changed`);
-    }
-    live.commit(change);
-    if (change.fields.length > 0) deps.publish(EventName.configUpdated, live.announcement(change, updatedBy));
-    const restarting = request.query.restart === 'true' && change.restartRequired.length > 0;
-    if (restarting) reply.raw.once('finish', deps.requestRestart);
-    return { fields: change.fields, restart_required: change.restartRequired, restarting };
-  });
+  app.patch<PatchRequest>('/api/v1/config', patchRoute, (request, reply) =>
+    // One change at a time: the file read, written and applied here is not edited by another meanwhile.
+    live.serialize(async () => {
+      const patch = request.body;
+      const updatedBy = request.identity?.name ?? 'api';
+      let onDisk: string | undefined;
+      let base: unknown;
+      try {
+        onDisk = file.readText();
+        // Without a file, the running config's own file value is the base: a patch changes what it names and nothing else.
+        base = onDisk === undefined ? live.source : file.parse(onDisk);
+      } catch (error) {
+        if (!(error instanceof ConfigFileError)) throw error;
+        return sendError(reply, 409, ErrorCode.CONFIG_FILE_INVALID, `${error.message}: fix or remove the file, then send the change again`);
+      }
+      if (!isObject(base)) {
+        return sendError(
+          reply,
+          409,
+          ErrorCode.CONFIG_FILE_INVALID,
+          `${file.path}: must hold a JSON object: fix or remove the file, then send the change again`,
+        );
+      }
+      const merged = mergePatch(base, patch);
+      restoreMaskedTargets(merged, base);
+      const change = live.check(merged, 'PATCH /api/v1/config');
+      if (!change.ok) {
+        live.reject(change.reason, updatedBy);
+        return sendError(reply, 400, ErrorCode.INVALID_MESSAGE, change.reason);
+      }
+      const text = `${JSON.stringify(merged, null, 2)}\n`;
+      let written: { keep(): void; undo(): void } | undefined;
+      try {
+        if (text !== onDisk) written = file.replace(text);
+      } catch (error) {
+        if (!(error instanceof ConfigWriteError)) throw error;
+        request.log.warn({ path: error.path, problem: error.problem }, 'PATCH /api/v1/config: config file not written; nothing changed');
+        return sendError(reply, error.outOfSpace ? 507 : 500, ErrorCode.UNAVAILABLE, `${error.message}: nothing changed`);
+      }
+      const putInForce = () => {
+        written?.keep();
+        live.commit(change);
+      };
+      if (change.fields.length === 0) {
+        putInForce();
+      } else {
+        try {
+          // Applied once recorded and before anyone receives the event: no one hears of a change not yet made.
+          await deps.record(EventName.configUpdated, live.announcement(change, updatedBy), putInForce);
+        } catch (error) {
+          try {
+            written?.undo();
+          } catch (err) {
+            request.log.error({ err }, 'PATCH /api/v1/config: the config file could not be restored');
+          }
+          const refused = new NotRecordedError('the change', error);
+          request.log.warn({ err: error }, 'PATCH /api/v1/config: config.updated not recorded; file restored, nothing changed');
+          return sendError(reply, 503, ErrorCode.UNAVAILABLE, refused.message);
+        }
+      }
+      const restarting = request.query.restart === 'true' && change.restartRequired.length > 0;
+      if (restarting) reply.raw.once('finish', () => deps.requestRestart());
+      return { fields: change.fields, restart_required: change.restartRequired, restarting };
+    }),
+  );
 }
 
 /** RFC 7396 merge patch; a masked secret sent back unchanged keeps the stored value. */

@@ -6,11 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { isoNow } from '../../protocol/envelope.js';
 import { ALERT_LEVEL_RANK, type AlertActive, type AlertLevel, type AlertResolved, type EventNameOf } from '../../protocol/index.js';
 import { activeData, type AlertRecord, type AlertStore, resolvedData } from '../../store/alert-store.js';
+import { NotRecordedError } from '../../store/store-health.js';
 import { type ProcessResource, topProcesses } from '../system-metrics/index.js';
 import type { AlertTexts } from './texts.js';
 
 /** Where the ledger's alert events go (the alert management, then the bus). */
 export type AlertPublish = (name: EventNameOf<'alert'>, data: AlertActive | AlertResolved) => void;
+/** Publishes an alert event for an operation that waits on it: resolves once it is recorded, rejects when it cannot be. */
+export type AlertRecordPublish = (name: EventNameOf<'alert'>, data: AlertActive | AlertResolved) => Promise<unknown>;
 
 /** Names of the processes using the most of a resource, for `metadata.affected_processes`. */
 export type FindProcesses = (resource: ProcessResource) => Promise<string[]>;
@@ -47,6 +50,7 @@ export class AlertLedger {
   readonly #active = new Map<string, AlertRecord>();
   readonly #store: AlertStore;
   readonly #publish: AlertPublish;
+  readonly #record: AlertRecordPublish;
   readonly #findProcesses: FindProcesses;
   readonly #onError: (error: unknown) => void;
   readonly #host: string | undefined;
@@ -55,6 +59,8 @@ export class AlertLedger {
   constructor(options: {
     store: AlertStore;
     publish: AlertPublish;
+    /** Publishes an alert event and resolves once it is recorded, rejects when it cannot be (through bus.publishDurable). */
+    record?: AlertRecordPublish;
     findProcesses: FindProcesses;
     onError: (error: unknown) => void;
     /** In a cluster, this node: named in every alert's `metadata.host` and `alert_id`. */
@@ -63,6 +69,7 @@ export class AlertLedger {
     this.#host = options.host;
     this.#store = options.store;
     this.#publish = options.publish;
+    this.#record = options.record ?? (async (name, data) => options.publish(name, data));
     this.#findProcesses = options.findProcesses;
     this.#onError = options.onError;
     for (const record of this.#store.active()) this.#active.set(record.type, record);
@@ -129,6 +136,45 @@ export class AlertLedger {
       if (record && extra) this.#publish(`alert.${record.type}`, { ...activeData(record), ...extra });
     });
     return true;
+  }
+
+  /**
+   * Resolves the active alert of this type for an admin, and says so only once the resolution is
+   * stored and its event recorded. When either cannot be written, the alert stays active and this
+   * rejects with NotRecordedError. Undefined when there is no active alert of this type.
+   */
+  async resolveRecorded(type: string, resolution: string, resolvedBy: string): Promise<AlertRecord | undefined> {
+    const current = this.#active.get(type);
+    if (!current) return undefined;
+    this.#active.delete(type);
+    const resolved = { ...current, status: 'resolved' as const, resolved_at: isoNow(), resolution, resolved_by: resolvedBy };
+    const done = this.#queue.then(async () => {
+      this.#store.markResolved(resolved.alert_id, resolved);
+      try {
+        await this.#record(`alert.${type}`, resolvedData(resolved));
+      } catch (error) {
+        this.#reopen(current.alert_id);
+        throw error;
+      }
+    });
+    this.#queue = done.catch(() => undefined);
+    try {
+      await done;
+    } catch (error) {
+      // Unless the rule raised a new alert of this type meanwhile, the one that could not be resolved is still the active one.
+      if (!this.#active.has(type)) this.#active.set(type, current);
+      throw new NotRecordedError(`the resolution of alert "${current.alert_id}"`, error);
+    }
+    return resolved;
+  }
+
+  /** Undoes a stored resolution whose event could not be recorded (best effort: the disk may refuse this too). */
+  #reopen(alertId: string): void {
+    try {
+      this.#store.reopen(alertId);
+    } catch (error) {
+      this.#onError(error);
+    }
   }
 
   findActive(alertId: string): AlertRecord | undefined {

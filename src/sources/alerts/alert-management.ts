@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { eventFilter } from '../../hub/event-filter.js';
+import type { PublishDurable } from '../../hub/bus.js';
 import type { EventData, HubEvent } from '../../hub/event.js';
 import { SubscriptionError } from '../../hub/subscriptions.js';
 import { isoNow } from '../../protocol/envelope.js';
@@ -42,6 +43,8 @@ export interface AlertManagementOptions {
   silences: SilenceStore;
   /** Where alert events go: the bus. */
   publish: PublishEvent;
+  /** The same for an event an operation waits on (bus.publishDurable): resolves once recorded, rejects when it cannot be. */
+  record: PublishDurable;
   repeatIntervalSeconds: number;
   onError: (error: unknown) => void;
 }
@@ -50,6 +53,7 @@ export class AlertManagement {
   readonly #store: AlertStore;
   readonly #silenceStore: SilenceStore;
   readonly #publish: PublishEvent;
+  readonly #record: PublishDurable;
   readonly #onError: (error: unknown) => void;
   #ledger: AlertLedger | undefined;
   readonly #acknowledgements = new Map<string, Acknowledgement>();
@@ -69,6 +73,7 @@ export class AlertManagement {
     this.#store = options.store;
     this.#silenceStore = options.silences;
     this.#publish = options.publish;
+    this.#record = options.record;
     this.#onError = options.onError;
     this.#repeatMs = options.repeatIntervalSeconds * 1000;
     this.#silences = this.#loadSilences();
@@ -98,9 +103,21 @@ export class AlertManagement {
 
   /** What the ledger publishes through. */
   readonly publish = (name: EventNameOf<'alert'>, data: AlertActive | AlertResolved): void => {
-    const alertId = String(data.alert_id);
     const decorated = this.decorate(name, data);
     this.#publish(name, decorated);
+    this.#published(data, decorated);
+  };
+
+  /** As `publish`, for an operation that reports success only once the event is recorded: rejects when it cannot be, and then nothing is noted. */
+  readonly record = async (name: EventNameOf<'alert'>, data: AlertActive | AlertResolved): Promise<void> => {
+    const decorated = this.decorate(name, data);
+    await this.#record(name, decorated);
+    this.#published(data, decorated);
+  };
+
+  /** What an alert event that went out changes: a resolved alert is forgotten, an active one's notification noted. */
+  #published(data: AlertActive | AlertResolved, decorated: AlertActive | AlertResolved): void {
+    const alertId = String(data.alert_id);
     if (data.status !== 'active') {
       this.#reminding.delete(alertId);
       this.#acknowledgements.delete(alertId);
@@ -111,7 +128,7 @@ export class AlertManagement {
       if (decorated.silenced !== true && !this.#acknowledgements.has(alertId)) this.#markNotified(alertId, data.repeat);
     }
     this.#scheduleReminders();
-  };
+  }
 
   /** Acknowledges an active alert: it stays active, its events carry the acknowledgement, it is not notified again. */
   async acknowledge(alertId: string, comment: string | undefined, by: string): Promise<AlertRecord | undefined> {

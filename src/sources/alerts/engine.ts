@@ -21,7 +21,7 @@ import { ThresholdAlerts } from './threshold-alerts.js';
 export interface AlertEngine {
   /** The active alerts, as events for the connect-time snapshot: at start, those restored from the store (they are not published again). */
   activeEvents(): HubEvent[];
-  /** Resolves an active alert for an admin; undefined when no active alert has this id. */
+  /** Resolves an active alert for an admin once stored and recorded (NotRecordedError when it cannot be); undefined when no active alert has this id. */
   resolve(alertId: string, resolution: string | undefined, resolvedBy: string): Promise<AlertRecord | undefined>;
   /** Acknowledges an active alert for an admin; undefined when no active alert has this id. */
   acknowledge(alertId: string, comment: string | undefined, by: string): Promise<AlertRecord | undefined>;
@@ -56,6 +56,7 @@ export function createAlertEngine(options: {
     store: options.store,
     silences: options.silences,
     publish: bus.publish,
+    record: bus.publishDurable,
     repeatIntervalSeconds: config.notifications.repeat_interval,
     onError: options.onError,
   });
@@ -63,6 +64,7 @@ export function createAlertEngine(options: {
     ...options,
     findProcesses: options.findProcesses ?? findTopProcesses,
     publish: management.publish,
+    record: management.record,
     host: bus.node,
   });
   management.attach(ledger);
@@ -99,10 +101,10 @@ export function createAlertEngine(options: {
     async resolve(alertId, resolution, resolvedBy) {
       const active = ledger.findActive(alertId);
       if (!active) return undefined;
-      const resolved = ledger.resolve(active.type, resolution ?? phrases.resolvedByAdmin, resolvedBy);
+      // The alert leaves the active set at once; its rule starts over (if the resolution cannot be recorded, the alert comes back).
+      const resolved = ledger.resolveRecorded(active.type, resolution ?? phrases.resolvedByAdmin, resolvedBy);
       thresholds.reset(active.type);
       if (active.type === AlertType.qbittorrent) qbittorrent.reset();
-      await ledger.settled();
       return resolved;
     },
     acknowledge: (alertId, comment, by) => management.acknowledge(alertId, comment, by),
