@@ -302,7 +302,7 @@ describe('data directory deleted while running', () => {
     const dataDir = newDataDir();
     const service = await runService(['--data-dir', dataDir]);
     try {
-      const key = /\n {4}(qbtm_\S+)\n/.exec(service.stdout())?.[1];
+      const [, key] = await service.printed(/\n {4}(qbtm_\S+)\n/, 'stdout');
       assert.ok(key, 'a key was generated');
       let { client, ack } = await connectAuthed(`ws://127.0.0.1:${service.port}/ws`, key);
       const recoveries: number[] = [];
