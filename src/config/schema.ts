@@ -24,7 +24,8 @@ export const ServerConfigSchema = Type.Object(
     heartbeat_timeout_ms: Type.Integer({
       minimum: 20,
       default: 10000,
-      description: 'A socket that has not answered a ping this long after it is terminated. At most heartbeat_interval_ms.',
+      description:
+        "A socket that has not answered a ping this long after it is terminated. At most heartbeat_interval_ms. Also how long a resumption's replay waits for a reader that takes none of it (then 4408).",
     }),
     sse_keepalive_ms: Type.Integer({
       minimum: 100,

@@ -17,11 +17,16 @@ export interface Subscriber {
   readonly subscriptions: Subscriptions;
   /** A live event, pre-encoded (the session may conflate it if the reader is slow, and skips a `seq` it already sent). */
   deliver(event: HubEvent, frame: Buffer): void;
-  /** A replayed or snapshot event: sent even if older than what was sent live. */
+  /** A snapshot event: sent now, even if older than what was sent live. */
   replay(event: HubEvent, frame: Buffer): void;
-  /** Holds live durable events back while a replay is in flight, then sends those not replayed. */
+  /** Holds live durable events back: a replay is being read. */
   holdDurable(): void;
-  releaseDurable(): void;
+  /**
+   * Sends these events (a replay or a snapshot) at the reader's pace, then the live durable events held
+   * meanwhile that they did not cover, then lets live events through again. Resolves once all are
+   * written or the connection is gone.
+   */
+  replayThenRelease(events: Iterable<[HubEvent, Buffer]>): Promise<void>;
 }
 
 export interface HubStats {
@@ -129,11 +134,7 @@ export class Hub {
 
   /** Sends the current state, each message marked `meta.snapshot`, as far as the subscriber's subscriptions take it. */
   sendSnapshot(subscriber: Subscriber): void {
-    for (const event of this.#state.events()) {
-      if (!this.#wants(subscriber, event)) continue;
-      const { seq: _seq, ...state } = event;
-      subscriber.replay(state, encodeFrame({ ...state, id: newMessageId(event.type) }, { snapshot: true }));
-    }
+    for (const [state, frame] of this.#snapshot(subscriber)) subscriber.replay(state, frame);
   }
 
   /** The event log's epoch: a client's `seq` means something here only if it came with this epoch. */
@@ -143,26 +144,26 @@ export class Hub {
 
   /**
    * Replays the durable events in (since, until] that the subscriber wants, in order, or sends a
-   * snapshot if the log cannot show them all: another epoch, pruned, lost, or too many. Live events
-   * wait until the replay is done.
+   * snapshot if the log cannot show them all: another epoch, pruned, lost, or too many. Live durable
+   * events wait until the replay is written, at the reader's pace, and follow it.
    */
   async resume(subscriber: Subscriber, since: number, { epoch, until = Number.POSITIVE_INFINITY }: ResumeFrom = {}): Promise<ResumeResult> {
     subscriber.holdDurable();
+    let frames: Iterable<[HubEvent, Buffer]> = [];
     try {
       const events = epoch === undefined || epoch === this.#log.epoch ? await this.#readWhole(since) : undefined;
       if (!events) {
-        this.sendSnapshot(subscriber);
+        frames = this.#snapshot(subscriber);
         return { since, last_seq: this.lastSeq, replayed: 0, gap: true, epoch: this.#log.epoch };
       }
-      let replayed = 0;
-      for (const event of events) {
-        if ((event.seq ?? 0) > until || !this.#wants(subscriber, event)) continue;
-        subscriber.replay(event, encodeFrame(event, { replay: true }));
-        replayed += 1;
-      }
-      return { since, last_seq: this.lastSeq, replayed, gap: false, epoch: this.#log.epoch };
+      const wanted = events.filter((event) => (event.seq ?? 0) <= until && this.#wants(subscriber, event));
+      // Encoded one at a time as the reader takes them: a replay is not held twice.
+      frames = (function* () {
+        for (const event of wanted) yield [event, encodeFrame(event, { replay: true })] as [HubEvent, Buffer];
+      })();
+      return { since, last_seq: this.lastSeq, replayed: wanted.length, gap: false, epoch: this.#log.epoch };
     } finally {
-      subscriber.releaseDurable();
+      await subscriber.replayThenRelease(frames);
     }
   }
 
@@ -201,6 +202,15 @@ export class Hub {
       this.#arrivedWhileRestoring = undefined;
       // Those numbered up to `until` were read from the log already, in order.
       for (const event of arrived) if ((event.seq ?? Number.POSITIVE_INFINITY) > until) this.#state.record(event);
+    }
+  }
+
+  /** The current state the subscriber wants, each event marked `meta.snapshot`. */
+  *#snapshot(subscriber: Subscriber): Generator<[HubEvent, Buffer]> {
+    for (const event of this.#state.events()) {
+      if (!this.#wants(subscriber, event)) continue;
+      const { seq: _seq, ...state } = event;
+      yield [state, encodeFrame({ ...state, id: newMessageId(event.type) }, { snapshot: true })];
     }
   }
 

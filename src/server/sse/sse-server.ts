@@ -72,6 +72,7 @@ export class SseServer {
         sendBufferSoftBytes: server.send_buffer_soft_bytes,
         sendBufferHardBytes: server.send_buffer_hard_bytes,
         keepAliveMs: server.sse_keepalive_ms,
+        replayStallMs: server.heartbeat_timeout_ms,
       },
     });
     this.#streams.add(stream);

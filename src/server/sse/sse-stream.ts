@@ -7,11 +7,14 @@ import type { HubEvent } from '../../hub/event.js';
 import type { Subscriber } from '../../hub/hub.js';
 import type { Subscriptions } from '../../hub/subscriptions.js';
 import type { EventType } from '../../protocol/index.js';
+import { type PacedReplay, writePaced } from '../paced-replay.js';
 
 export interface SseLimits {
   sendBufferSoftBytes: number;
   sendBufferHardBytes: number;
   keepAliveMs: number;
+  /** A replay the reader takes no byte of for this long is cut. */
+  replayStallMs: number;
 }
 
 /** Counters the server exposes (Prometheus). */
@@ -35,7 +38,10 @@ export class SseStream implements Subscriber {
   readonly #response: ServerResponse;
   readonly #limits: SseLimits;
   readonly #stats: SseStats;
+  /** Live durable events waiting behind a replay, and their bytes (they count toward the hard limit). */
   #held: Array<[HubEvent, Buffer]> | undefined;
+  #heldBytes = 0;
+  #pacing: PacedReplay | undefined;
   /** Latest pending performance record per event name while the stream is congested. */
   readonly #conflated = new Map<string, [HubEvent, Buffer]>();
   #drainTimer: NodeJS.Timeout | undefined;
@@ -55,7 +61,7 @@ export class SseStream implements Subscriber {
     this.subscriptions = options.subscriptions;
     this.#limits = options.limits;
     this.#stats = options.stats;
-    this.#keepAlive = setInterval(() => this.#write(KEEP_ALIVE), options.limits.keepAliveMs);
+    this.#keepAlive = setInterval(() => this.#write([KEEP_ALIVE]), options.limits.keepAliveMs);
   }
 
   get isOpen(): boolean {
@@ -66,7 +72,7 @@ export class SseStream implements Subscriber {
   deliver(event: HubEvent, frame: Buffer): void {
     if (event.seq !== undefined) {
       if (this.#held) {
-        this.#held.push([event, frame]);
+        this.#hold(event, frame);
         return;
       }
       if (event.seq <= this.lastSeq) return;
@@ -74,7 +80,7 @@ export class SseStream implements Subscriber {
     this.replay(event, frame);
   }
 
-  /** Sends an event now: a performance update to a congested stream waits, the latest of each name only. */
+  /** Sends an event now (even if older than what was sent live): a performance update to a congested stream waits, the latest of each name only. */
   replay(event: HubEvent, frame: Buffer): void {
     if (event.seq !== undefined && event.seq > this.lastSeq) this.lastSeq = event.seq;
     if (!this.isOpen) return;
@@ -89,17 +95,32 @@ export class SseStream implements Subscriber {
 
   /** A message of the server's own (`connection`, `resumed`), named by its type. */
   message(type: string, json: string): void {
-    this.#write(Buffer.from(`event: ${type}\ndata: ${json}\n\n`));
+    this.#write([Buffer.from(`event: ${type}\ndata: ${json}\n\n`)]);
   }
 
   holdDurable(): void {
     this.#held ??= [];
   }
 
-  releaseDurable(): void {
-    const held = this.#held ?? [];
+  /** The replay, then what was held, written as the reader drains; live events go straight out again once both are. */
+  async replayThenRelease(events: Iterable<[HubEvent, Buffer]>): Promise<void> {
+    this.#pacing = writePaced(
+      this.#replayThenHeld(events),
+      {
+        buffered: () => this.#response.writableLength,
+        isOpen: () => this.isOpen,
+        write: ([event, frame], flushed) => {
+          if (event.seq !== undefined && event.seq > this.lastSeq) this.lastSeq = event.seq;
+          this.#sendEvent(event, frame, flushed);
+        },
+        stalled: () => this.#cutSlow(),
+      },
+      { softBytes: this.#limits.sendBufferSoftBytes, stallMs: this.#limits.replayStallMs },
+    );
+    await this.#pacing.done;
+    this.#pacing = undefined;
     this.#held = undefined;
-    for (const [event, frame] of held) this.deliver(event, frame);
+    this.#heldBytes = 0;
   }
 
   /** Ends the stream; an EventSource reconnects with Last-Event-ID and resumes. */
@@ -112,16 +133,43 @@ export class SseStream implements Subscriber {
     clearInterval(this.#keepAlive);
     clearTimeout(this.#drainTimer);
     this.#conflated.clear();
+    this.#pacing?.stop();
     this.#held = undefined;
+  }
+
+  /** Items for the paced writer: the replay, then the held live events not already sent; the hold ends when the last is taken. */
+  *#replayThenHeld(events: Iterable<[HubEvent, Buffer]>): Generator<[HubEvent, Buffer]> {
+    yield* events;
+    for (let next = this.#held?.shift(); next; next = this.#held?.shift()) {
+      this.#heldBytes -= next[1].length;
+      if ((next[0].seq ?? 0) > this.lastSeq) yield next;
+    }
+    this.#held = undefined;
+  }
+
+  /** A live durable event behind a replay: it waits, but what waits for this reader still stays under the hard limit. */
+  #hold(event: HubEvent, frame: Buffer): void {
+    this.#held!.push([event, frame]);
+    this.#heldBytes += frame.length;
+    if (this.#heldBytes + this.#response.writableLength > this.#limits.sendBufferHardBytes) this.#cutSlow();
+  }
+
+  /** Cuts the stream; the client resumes from its Last-Event-ID. */
+  #cutSlow(): void {
+    this.#held = undefined;
+    this.#heldBytes = 0;
+    if (!this.isOpen) return;
+    this.#stats.slowConsumerCloses += 1;
+    this.#response.destroy();
   }
 
   /**
    * `event: <name>`, `id: <seq>` for a durable event, `data: <the envelope>`: the hub's shared bytes
    * as they are (JSON has no raw line breaks, so they make one data line).
    */
-  #sendEvent(event: HubEvent, frame: Buffer): void {
+  #sendEvent(event: HubEvent, frame: Buffer, flushed?: () => void): void {
     const head = Buffer.from(`event: ${event.name}\n${event.seq === undefined ? '' : `id: ${event.seq}\n`}data: `);
-    if (this.#write(head, frame, RECORD_END)) this.#stats.sent += 1;
+    if (this.#write([head, frame, RECORD_END], flushed)) this.#stats.sent += 1;
   }
 
   #drainConflated(): void {
@@ -141,18 +189,17 @@ export class SseStream implements Subscriber {
    * cuts the stream instead (the client resumes from its Last-Event-ID); a record larger than the
    * limit by itself still goes out when nothing is waiting.
    */
-  #write(...chunks: Buffer[]): boolean {
+  #write(chunks: Buffer[], flushed?: () => void): boolean {
     if (!this.isOpen) return false;
     const buffered = this.#response.writableLength;
     const size = chunks.reduce((total, chunk) => total + chunk.length, 0);
     if (buffered > 0 && buffered + size > this.#limits.sendBufferHardBytes) {
-      this.#stats.slowConsumerCloses += 1;
-      this.#response.destroy();
+      this.#cutSlow();
       return false;
     }
     // Corked: the chunks of one record leave in one write, without copying the shared frame.
     this.#response.cork();
-    for (const chunk of chunks) this.#response.write(chunk);
+    for (const [i, chunk] of chunks.entries()) this.#response.write(chunk, i === chunks.length - 1 ? flushed : undefined);
     this.#response.uncork();
     return true;
   }

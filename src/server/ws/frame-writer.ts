@@ -57,8 +57,8 @@ export class FrameWriter {
     return this.#pending;
   }
 
-  /** Writes the text frame carrying `payload`; the socket must be open. */
-  write(payload: Buffer): void {
+  /** Writes the text frame carrying `payload`; the socket must be open. `flushed` is called once the frame has reached the kernel. */
+  write(payload: Buffer, flushed?: () => void): void {
     if (!this.#corked) {
       this.#corked = true;
       this.#socket.cork();
@@ -66,13 +66,13 @@ export class FrameWriter {
     }
     if (payload.length > SHARED_FRAME_MAX_BYTES) {
       this.#socket.write(textFrameHeader(payload.length));
-      this.#socket.write(payload);
+      this.#socket.write(payload, flushed);
     } else {
       if (payload !== lastPayload) {
         lastFrame = Buffer.concat([textFrameHeader(payload.length), payload]);
         lastPayload = payload;
       }
-      this.#socket.write(lastFrame!);
+      this.#socket.write(lastFrame!, flushed);
     }
     this.#pending += payload.length;
   }

@@ -8,6 +8,7 @@ import type { HubEvent } from '../../hub/event.js';
 import type { Subscriber } from '../../hub/hub.js';
 import { type SubscriptionLimits, Subscriptions } from '../../hub/subscriptions.js';
 import { CloseCode, type EventType } from '../../protocol/index.js';
+import { type PacedReplay, writePaced } from '../paced-replay.js';
 import { FrameWriter } from './frame-writer.js';
 import { TokenBucket } from './rate-limiter.js';
 
@@ -55,7 +56,10 @@ export class Session implements Subscriber {
   readonly #bucket: TokenBucket;
   /** Rejected messages since the last accepted one. */
   #strikes = 0;
+  /** Live durable events waiting behind a replay, and their bytes (they count toward the hard limit). */
   #held: Array<[HubEvent, Buffer]> | undefined;
+  #heldBytes = 0;
+  #pacing: PacedReplay | undefined;
   /** Latest pending performance frame per event name while the socket is congested. */
   readonly #conflated = new Map<string, Buffer>();
   #drainTimer: NodeJS.Timeout | undefined;
@@ -99,7 +103,7 @@ export class Session implements Subscriber {
   deliver(event: HubEvent, frame: Buffer): void {
     if (event.seq !== undefined) {
       if (this.#held) {
-        this.#held.push([event, frame]);
+        this.#hold(event, frame);
         return;
       }
       if (event.seq <= this.lastSeq) return;
@@ -107,7 +111,7 @@ export class Session implements Subscriber {
     this.replay(event, frame);
   }
 
-  /** Sends an event now, through the slow-reader guard. */
+  /** Sends an event now (even if older than what was sent live), through the slow-reader guard. */
   replay(event: HubEvent, frame: Buffer): void {
     if (event.seq !== undefined && event.seq > this.lastSeq) this.lastSeq = event.seq;
     if (!this.isOpen) return;
@@ -140,10 +144,25 @@ export class Session implements Subscriber {
     this.#held ??= [];
   }
 
-  releaseDurable(): void {
-    const held = this.#held ?? [];
+  /** The replay, then what was held, written as the reader drains; live events go straight out again once both are. */
+  async replayThenRelease(events: Iterable<[HubEvent, Buffer]>): Promise<void> {
+    this.#pacing = writePaced(
+      this.#replayThenHeld(events),
+      {
+        buffered: () => this.#ws.bufferedAmount,
+        isOpen: () => this.isOpen,
+        write: ([event, frame], flushed) => {
+          if (event.seq !== undefined && event.seq > this.lastSeq) this.lastSeq = event.seq;
+          this.#send(frame, flushed);
+        },
+        stalled: () => this.#closeSlow(),
+      },
+      { softBytes: this.#limits.sendBufferSoftBytes, stallMs: this.#limits.heartbeatTimeoutMs },
+    );
+    await this.#pacing.done;
+    this.#pacing = undefined;
     this.#held = undefined;
-    for (const [event, frame] of held) this.deliver(event, frame);
+    this.#heldBytes = 0;
   }
 
   /** Whether the client may send another message now; counts strikes toward a 4429 close. */
@@ -167,7 +186,33 @@ export class Session implements Subscriber {
     clearTimeout(this.#pongTimer);
     clearTimeout(this.#drainTimer);
     this.#conflated.clear();
+    this.#pacing?.stop();
     this.#held = undefined;
+  }
+
+  /** Items for the paced writer: the replay, then the held live events not already sent; the hold ends when the last is taken. */
+  *#replayThenHeld(events: Iterable<[HubEvent, Buffer]>): Generator<[HubEvent, Buffer]> {
+    yield* events;
+    for (let next = this.#held?.shift(); next; next = this.#held?.shift()) {
+      this.#heldBytes -= next[1].length;
+      if ((next[0].seq ?? 0) > this.lastSeq) yield next;
+    }
+    this.#held = undefined;
+  }
+
+  /** A live durable event behind a replay: it waits, but what waits for this reader still stays under the hard limit. */
+  #hold(event: HubEvent, frame: Buffer): void {
+    this.#held!.push([event, frame]);
+    this.#heldBytes += frame.length;
+    if (this.#heldBytes + this.#ws.bufferedAmount > this.#limits.sendBufferHardBytes) this.#closeSlow();
+  }
+
+  #closeSlow(): void {
+    this.#held = undefined;
+    this.#heldBytes = 0;
+    if (!this.isOpen) return;
+    this.#stats.slowConsumerCloses += 1;
+    this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: reconnect and resume');
   }
 
   #ping(): void {
@@ -202,18 +247,17 @@ export class Session implements Subscriber {
    * many small events. A frame larger than the limit by itself still goes out when nothing is waiting,
    * so an answer is never refused for its size alone.
    */
-  #send(frame: Buffer): void {
+  #send(frame: Buffer, flushed?: () => void): void {
     if (!this.isOpen) return;
     // The turn's batch goes to the kernel before a frame that would make it large, so that what the
     // bound reads as waiting is what the reader has not taken (and stays under the soft limit).
     if (this.#writer.pending + frame.length > this.#batchMaxBytes) this.#writer.flush();
     const buffered = this.#ws.bufferedAmount;
     if (buffered > 0 && buffered + frame.length > this.#limits.sendBufferHardBytes) {
-      this.#stats.slowConsumerCloses += 1;
-      this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: reconnect and resume');
+      this.#closeSlow();
       return;
     }
     this.#stats.sent += 1;
-    this.#writer.write(frame);
+    this.#writer.write(frame, flushed);
   }
 }
