@@ -44,7 +44,7 @@ describe('dashboard details', { skip: chromiumInstalled() ? false : CHROMIUM_SKI
     dataDir = mkdtempSync(join(tmpdir(), 'qbtm-dashboard-details-'));
     server = await startServer(SERVER_CONFIG, { dataDir });
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: DESKTOP });
+    context = await browser.newContext({ viewport: DESKTOP, locale: 'en-US' });
     context.setDefaultTimeout(WAIT_MS);
     // Kept for every page of this profile: each opens signed in.
     await context.addInitScript(`localStorage.setItem('qbt-monitor.api-key', ${JSON.stringify(ADMIN_KEY)})`);

@@ -52,7 +52,7 @@ describe('dashboard', { skip: chromiumInstalled() ? false : CHROMIUM_SKIP_REASON
   });
 
   async function newContext(): Promise<BrowserContext> {
-    const context = await browser.newContext({ viewport: DESKTOP });
+    const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-US' });
     context.setDefaultTimeout(WAIT_MS);
     return context;
   }

@@ -11,6 +11,8 @@ export interface ConfigOverrides {
   dataDir?: string;
   configPath?: string;
   logLevel?: string;
+  /** Used only where the file sets no `locale`: the service's own language, as its environment says. */
+  locale?: Config['locale'];
 }
 
 export interface LoadedConfig {
@@ -24,7 +26,17 @@ export interface LoadedConfig {
   fileValue: unknown;
 }
 
-/** Overrides from QBT_MONITOR_HOST, _PORT, _DATA_DIR, _CONFIG and _LOG_LEVEL. */
+/**
+ * The locale the environment asks for: the first of LC_ALL, LC_MESSAGES and LANG that is set (as POSIX reads
+ * them); `zh*` is `zh`, anything else `en`. None set says nothing: the schema's default stands.
+ */
+export function localeFromEnv(env: NodeJS.ProcessEnv): Config['locale'] | undefined {
+  const setting = [env.LC_ALL, env.LC_MESSAGES, env.LANG].find((value) => value !== undefined && value !== '');
+  if (setting === undefined) return undefined;
+  return setting.toLowerCase().startsWith('zh') ? 'zh' : 'en';
+}
+
+/** Overrides from QBT_MONITOR_HOST, _PORT, _DATA_DIR, _CONFIG and _LOG_LEVEL, and the locale's default from LC_ALL, LC_MESSAGES or LANG. */
 export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
   const port = env.QBT_MONITOR_PORT === undefined ? undefined : Number(env.QBT_MONITOR_PORT);
   return dropUndefined({
@@ -33,6 +45,7 @@ export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
     dataDir: env.QBT_MONITOR_DATA_DIR,
     configPath: env.QBT_MONITOR_CONFIG,
     logLevel: env.QBT_MONITOR_LOG_LEVEL,
+    locale: localeFromEnv(env),
   });
 }
 
@@ -55,7 +68,7 @@ export function loadConfig(env: ConfigOverrides, flags: ConfigOverrides): Loaded
   return { config, overrides: merged, dataDir, configPath, fileValue };
 }
 
-/** Lays host, port and log level overrides over a config file's value (before validation). */
+/** Lays host, port and log level overrides over a config file's value (before validation), and the locale where the file has none. */
 export function applyOverrides(file: unknown, overrides: ConfigOverrides): unknown {
   if (typeof file !== 'object' || file === null || Array.isArray(file)) return file;
   const value = { ...(file as Record<string, unknown>) };
@@ -64,6 +77,7 @@ export function applyOverrides(file: unknown, overrides: ConfigOverrides): unkno
   if (overrides.port !== undefined) server.port = overrides.port;
   if (Object.keys(server).length > 0) value.server = server;
   if (overrides.logLevel !== undefined) value.log_level = overrides.logLevel;
+  if (overrides.locale !== undefined && value.locale === undefined) value.locale = overrides.locale;
   return value;
 }
 

@@ -453,7 +453,8 @@ export const ConfigSchema = Type.Object(
     log_level: LogLevel,
     locale: Type.Union([Type.Literal('zh'), Type.Literal('en')], {
       default: 'zh',
-      description: 'Language of alert titles, messages and suggestions.',
+      description:
+        'Language of alert titles, messages, suggestions and notifications. Unset, the service takes it from LC_ALL, LC_MESSAGES or LANG (the first set): zh* gives zh, anything else en; the default applies when none is set.',
     }),
     server: ServerConfigSchema,
     auth: AuthConfigSchema,

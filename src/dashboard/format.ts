@@ -1,4 +1,5 @@
-/** How the dashboard writes numbers, sizes, rates, times and config values. */
+/** How the dashboard writes numbers, sizes, rates, times and config values (durations and ages in the page's language). */
+import { t } from './i18n.js';
 
 const BYTE_UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
 
@@ -32,16 +33,17 @@ export function alertValue(value: number, alertType: string): string {
   return ['cpu', 'memory', 'disk'].includes(alertType) ? `${rounded}%` : `${rounded}`;
 }
 
-/** 3725 → "1 h 2 min"; the two largest units. */
+/** 3725 → "1 h 2 min" ("1 小时 2 分钟"); the two largest units. */
 export function duration(seconds: number): string {
+  const { units } = t();
   const parts: Array<[number, string]> = [
-    [Math.floor(seconds / 86_400), 'd'],
-    [Math.floor((seconds % 86_400) / 3600), 'h'],
-    [Math.floor((seconds % 3600) / 60), 'min'],
-    [Math.floor(seconds % 60), 's'],
+    [Math.floor(seconds / 86_400), units.d],
+    [Math.floor((seconds % 86_400) / 3600), units.h],
+    [Math.floor((seconds % 3600) / 60), units.min],
+    [Math.floor(seconds % 60), units.s],
   ];
   const first = parts.findIndex(([amount]) => amount > 0);
-  if (first === -1) return '0 s';
+  if (first === -1) return `0 ${units.s}`;
   return parts
     .slice(first, first + 2)
     .filter(([amount]) => amount > 0)
@@ -49,10 +51,10 @@ export function duration(seconds: number): string {
     .join(' ');
 }
 
-/** How long ago `timeMs` was, from `nowMs`: "just now", "12 s ago", "3 min ago". */
+/** How long ago `timeMs` was, from `nowMs`: "just now", "12 s ago", "3 min ago" ("刚刚", "12 秒前"). */
 export function ago(timeMs: number, nowMs: number): string {
   const seconds = Math.max(0, Math.round((nowMs - timeMs) / 1000));
-  return seconds < 2 ? 'just now' : `${duration(seconds)} ago`;
+  return seconds < 2 ? t().justNow : t().ago(duration(seconds));
 }
 
 /** Local wall-clock time, "14:02:11". */
@@ -71,7 +73,7 @@ const MAX_VALUE_LENGTH = 120;
 
 /** A config value as JSON, shortened: `"INFO"`, `5`, `[{"metric":"cpu_percent",…}]`; absent is "(unset)". */
 export function configValue(value: unknown): string {
-  if (value === undefined) return '(unset)';
+  if (value === undefined) return t().unset;
   const text = JSON.stringify(value);
   return text.length > MAX_VALUE_LENGTH ? `${text.slice(0, MAX_VALUE_LENGTH - 1)}…` : text;
 }

@@ -1,5 +1,6 @@
 /** The API key: asked for once in a form, kept in localStorage, forgotten on request or when the server refuses it. */
 import { byId, setText } from './dom.js';
+import { t } from './i18n.js';
 
 const STORAGE_KEY = 'qbt-monitor.api-key';
 
@@ -39,7 +40,7 @@ export class LoginForm {
       event.preventDefault();
       const key = this.#input.value.trim();
       if (!key) {
-        this.#showError('Paste an API key first.');
+        this.#showError(t().pasteKeyFirst);
         return;
       }
       this.#input.value = '';

@@ -3,9 +3,10 @@ import { SystemCharts } from './charts.js';
 import { byId, refreshRelativeTimes, setText } from './dom.js';
 import { clockTime } from './format.js';
 import { createFrameScheduler } from './frame.js';
+import { chooseLanguage, LANGUAGES, language, t, translatePage } from './i18n.js';
 import { LoginForm, savedKey } from './login.js';
 import { type Session, startSession } from './session.js';
-import { DashboardStore, type Section } from './store.js';
+import { DashboardStore, SECTIONS, type Section } from './store.js';
 import { AlertsView } from './views/alerts-view.js';
 import { ComponentsView } from './views/components-view.js';
 import { ConnectionView } from './views/connection-view.js';
@@ -22,6 +23,7 @@ const frames = createFrameScheduler<FrameWork>(render);
 const store = new DashboardStore((section) => frames.mark(section));
 const dashboard = byId('dashboard');
 const forgetButton = byId<HTMLButtonElement>('forget-key');
+const languageSelect = byId<HTMLSelectElement>('language');
 const historyNote = byId('history-note');
 const gapNote = byId('gap-note');
 const connectionView = new ConnectionView(store);
@@ -30,12 +32,12 @@ const charts = new SystemCharts(
   store.history,
   { cpu: byId('cpu-chart'), memory: byId('memory-chart'), disk: byId('disk-chart'), network: byId('network-chart') },
   {
-    cpu: () => 'CPU',
-    memory: () => 'Memory',
-    disk: () => 'Disk',
-    sent: () => 'Sent',
-    received: () => 'Received',
-    noSamples: () => 'No samples',
+    cpu: () => t().cpu,
+    memory: () => t().memory,
+    disk: () => t().disk,
+    sent: () => t().sent,
+    received: () => t().received,
+    noSamples: () => t().noSamples,
   },
   () => frames.mark('hover'),
 );
@@ -51,7 +53,7 @@ function render(dirty: ReadonlySet<FrameWork>): void {
   if (dirty.has('charts')) {
     charts.update();
     historyNote.hidden = store.historyError === undefined;
-    setText(historyNote, store.historyError ? `Earlier samples could not be loaded: ${store.historyError}` : '');
+    setText(historyNote, store.historyError ? t().historyFailed(store.historyError) : '');
     renderGaps();
   } else if (dirty.has('hover')) charts.renderTips();
   if (dirty.has('alerts')) alertsView.render();
@@ -65,7 +67,7 @@ function renderGaps(): void {
   const gaps = store.history.gaps().slice(-MAX_GAPS_LISTED);
   gapNote.hidden = gaps.length === 0;
   const spans = gaps.map(({ from, to }) => `${clockTime(from * 1000)}–${clockTime(to * 1000)}`).join(', ');
-  setText(gapNote, gaps.length === 0 ? '' : `No samples ${spans}: the service was not running or not sampling.`);
+  setText(gapNote, gaps.length === 0 ? '' : t().gaps(spans));
 }
 
 function showDashboard(shown: boolean): void {
@@ -85,7 +87,7 @@ function signIn(key: string): void {
       savedKey.forget();
       session = undefined;
       showDashboard(false);
-      login.show(`The server refused this key (${reason}). Paste the key qbt-monitor printed when it first started.`);
+      login.show(t().keyRefused(reason));
     },
   });
 }
@@ -99,6 +101,22 @@ forgetButton.addEventListener('click', () => {
   login.show();
 });
 
+/** Everything on the page in the chosen language: the markup's words now, the views' at the next frame. */
+function showLanguage(): void {
+  translatePage(document);
+  languageSelect.value = language();
+  for (const section of SECTIONS) frames.mark(section);
+  frames.mark('clock');
+}
+
+languageSelect.addEventListener('change', () => {
+  const chosen = LANGUAGES.find((candidate) => candidate === languageSelect.value);
+  if (!chosen) return;
+  chooseLanguage(chosen);
+  showLanguage();
+});
+
+showLanguage();
 setInterval(() => frames.mark('clock'), 1000);
 const key = savedKey.load();
 if (key) signIn(key);

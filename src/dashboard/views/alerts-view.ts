@@ -2,9 +2,10 @@
 import { ALERT_LEVEL_RANK, type AlertActive, type AlertLevel } from '../../client/index.js';
 import { byId, fadeIn, fadeOutAndRemove, h, present, relativeTime, setText } from '../dom.js';
 import { alertValue, humanize } from '../format.js';
+import { language, t } from '../i18n.js';
 import type { ActiveAlert, DashboardStore, ResolvedAlert } from '../store.js';
 
-const LEVEL_LABEL: Readonly<Record<AlertLevel, string>> = { critical: 'Critical', warning: 'Warning', info: 'Info' };
+const levelLabel = (level: AlertLevel): string => t()[level];
 
 export class AlertsView {
   readonly #store: DashboardStore;
@@ -17,6 +18,8 @@ export class AlertsView {
   /** Each active alert's card, and the rendering it shows (so that a card is rebuilt only when its alert changed). */
   readonly #cards = new Map<string, { element: HTMLLIElement; shows: string }>();
   readonly #resolvedItems = new Map<string, HTMLLIElement>();
+  /** The language the resolved items were written in: all are written again in another. */
+  #resolvedLanguage = language();
 
   constructor(store: DashboardStore, onResolve: (alertId: string) => void) {
     this.#store = store;
@@ -39,7 +42,7 @@ export class AlertsView {
       fadeOutAndRemove(card.element);
     }
     alerts.forEach((alert, index) => {
-      const shows = JSON.stringify([alert, canResolve]);
+      const shows = JSON.stringify([alert, canResolve, language()]);
       let card = this.#cards.get(alert.data.alert_id);
       if (!card) {
         card = { element: h('li', { 'data-alert-id': alert.data.alert_id }), shows: '' };
@@ -55,11 +58,12 @@ export class AlertsView {
       if (at !== card.element) this.#active.insertBefore(card.element, at ?? null);
     });
     setText(this.#count, String(alerts.length));
-    this.#count.setAttribute('aria-label', `${alerts.length} active`);
+    this.#count.setAttribute('aria-label', t().activeCount(alerts.length));
     this.#noActive.hidden = alerts.length > 0;
   }
 
   #fillCard(card: HTMLLIElement, { data, firedAt, resolving, resolveError }: ActiveAlert, canResolve: boolean): void {
+    const words = t();
     card.className = `alert alert--${data.level}`;
     const titleId = `alert-title-${data.alert_id}`;
     card.setAttribute('aria-labelledby', titleId);
@@ -69,21 +73,21 @@ export class AlertsView {
         h(
           'div',
           { class: 'alert__head' },
-          h('span', { class: `level level--${data.level}` }, LEVEL_LABEL[data.level]),
+          h('span', { class: `level level--${data.level}` }, levelLabel(data.level)),
           h('h3', { id: titleId, class: 'alert__title' }, data.title),
         ),
         h('p', { class: 'alert__message' }, data.message),
         h(
           'dl',
           { class: 'facts facts--inline' },
-          fact('Value', alertValue(data.value, data.type)),
-          fact('Threshold', alertValue(data.threshold, data.type)),
-          fact('Raised', relativeTime(firedAt)),
-          processes.length > 0 && fact('Top processes', processes.join(', '), 'facts__wide'),
+          fact(words.value, alertValue(data.value, data.type)),
+          fact(words.threshold, alertValue(data.threshold, data.type)),
+          fact(words.raised, relativeTime(firedAt)),
+          processes.length > 0 && fact(words.topProcesses, processes.join(', '), 'facts__wide'),
         ),
-        data.metadata.suggestion && h('p', { class: 'alert__suggestion' }, h('strong', {}, 'Suggestion: '), data.metadata.suggestion),
+        data.metadata.suggestion && h('p', { class: 'alert__suggestion' }, h('strong', {}, words.suggestion), data.metadata.suggestion),
         canResolve && this.#resolveButton(data, resolving),
-        resolveError && h('p', { class: 'alert__error', role: 'alert' }, `Could not resolve: ${resolveError}`),
+        resolveError && h('p', { class: 'alert__error', role: 'alert' }, words.resolveFailed(resolveError)),
       ]),
     );
   }
@@ -92,7 +96,7 @@ export class AlertsView {
     const button = h(
       'button',
       { type: 'button', class: 'button button--small', 'aria-describedby': `alert-title-${data.alert_id}`, disabled: resolving },
-      resolving ? 'Resolving…' : 'Resolve',
+      resolving ? t().resolving : t().resolve,
     );
     button.addEventListener('click', () => this.#onResolve(data.alert_id));
     return button;
@@ -100,6 +104,11 @@ export class AlertsView {
 
   #renderResolved(): void {
     const entries = this.#store.resolvedAlerts;
+    if (this.#resolvedLanguage !== language()) {
+      this.#resolvedLanguage = language();
+      for (const item of this.#resolvedItems.values()) item.remove();
+      this.#resolvedItems.clear();
+    }
     const keys = new Set(entries.map(keyOf));
     for (const [key, item] of this.#resolvedItems) {
       if (keys.has(key)) continue;
@@ -129,9 +138,9 @@ function resolvedItem({ data, was }: ResolvedAlert): HTMLLIElement {
   return h(
     'li',
     { class: `resolved-alert resolved-alert--${data.level}`, 'data-alert-id': data.alert_id },
-    h('span', { class: `level level--${data.level}` }, LEVEL_LABEL[data.level]),
-    h('span', { class: 'resolved-alert__title' }, was?.title ?? `${humanize(data.type)} alert`),
-    h('span', { class: 'resolved-alert__how' }, 'resolved ', relativeTime(Date.parse(data.resolved_at)), ` by ${data.resolved_by}`),
+    h('span', { class: `level level--${data.level}` }, levelLabel(data.level)),
+    h('span', { class: 'resolved-alert__title' }, was?.title ?? t().alertOfType(humanize(data.type))),
+    h('span', { class: 'resolved-alert__how' }, t().resolvedAgo, relativeTime(Date.parse(data.resolved_at)), t().byWhom(data.resolved_by)),
     data.resolution && h('span', { class: 'resolved-alert__resolution' }, data.resolution),
   );
 }

@@ -2,12 +2,13 @@
 import type { ClipboardStatus, EventTypeData, QbittorrentStatus } from '../../client/index.js';
 import { byId, h, relativeTime, setClass, setText } from '../dom.js';
 import { clockTime, count, humanize } from '../format.js';
+import { language, t, type Words } from '../i18n.js';
 import type { DashboardStore } from '../store.js';
 
 /** Shown first, and before their first status arrives. */
-const KNOWN_COMPONENTS: ReadonlyArray<{ name: string; label: string }> = [
-  { name: 'qbittorrent_client', label: 'qBittorrent' },
-  { name: 'clipboard_monitor', label: 'Clipboard monitor' },
+const KNOWN_COMPONENTS: ReadonlyArray<{ name: string; label: (words: Words) => string }> = [
+  { name: 'qbittorrent_client', label: (words) => words.qbittorrent },
+  { name: 'clipboard_monitor', label: (words) => words.clipboardMonitor },
 ];
 
 type Tone = 'ok' | 'pending' | 'bad' | 'neutral';
@@ -20,15 +21,20 @@ const TONES: Readonly<Record<string, Tone>> = {
   auth_failed: 'bad',
   unavailable: 'bad',
 };
-const STATUS_LABELS: Readonly<Record<string, string>> = { auth_failed: 'login failed', not_configured: 'not configured' };
 
 type StatusData = EventTypeData['status'];
+interface Card {
+  title: HTMLElement;
+  badge: HTMLElement;
+  facts: HTMLElement;
+  shows: string;
+}
 type Fact = [term: string, description: string | Node];
 
 export class ComponentsView {
   readonly #store: DashboardStore;
   readonly #list = byId('component-list');
-  readonly #cards = new Map<string, { badge: HTMLElement; facts: HTMLElement; shows: string }>();
+  readonly #cards = new Map<string, Card>();
 
   constructor(store: DashboardStore) {
     this.#store = store;
@@ -41,11 +47,13 @@ export class ComponentsView {
       const card = this.#cards.get(name) ?? this.#addCard(name);
       const status = this.#store.components.get(name);
       const lastCheck = this.#store.lastChecks.get(name);
-      const shows = JSON.stringify([status ?? null, lastCheck]);
+      const shows = JSON.stringify([status ?? null, lastCheck, language()]);
       if (card.shows === shows) continue;
       card.shows = shows;
+      const words = t();
       const state = status?.data.status;
-      setText(card.badge, state === undefined ? 'no status yet' : (STATUS_LABELS[state] ?? state.replaceAll('_', ' ')));
+      setText(card.title, labelOf(name, words));
+      setText(card.badge, state === undefined ? words.noStatusYet : (words.statusWords[state] ?? state.replaceAll('_', ' ')));
       setClass(card.badge, `badge badge--${state === undefined ? 'neutral' : (TONES[state] ?? 'neutral')}`);
       card.facts.replaceChildren(
         ...(status ? factsOf(status.data, status.at, lastCheck) : []).map(([term, description]) =>
@@ -55,24 +63,23 @@ export class ComponentsView {
     }
   }
 
-  #addCard(name: string): { badge: HTMLElement; facts: HTMLElement; shows: string } {
-    const label = KNOWN_COMPONENTS.find((known) => known.name === name)?.label ?? humanize(name);
+  #addCard(name: string): Card {
     const titleId = `${name}-title`;
+    const title = h('h3', { id: titleId });
     // `<component>-status` as in the API document's example page.
     const badge = h('span', { id: `${name}-status`, class: 'badge badge--neutral' });
     const facts = h('dl', { id: `${name}-details`, class: 'facts' });
-    const card = { badge, facts, shows: '' };
+    const card = { title, badge, facts, shows: '' };
     this.#list.append(
-      h(
-        'article',
-        { class: 'component', 'aria-labelledby': titleId },
-        h('header', { class: 'component__head' }, h('h3', { id: titleId }, label), badge),
-        facts,
-      ),
+      h('article', { class: 'component', 'aria-labelledby': titleId }, h('header', { class: 'component__head' }, title, badge), facts),
     );
     this.#cards.set(name, card);
     return card;
   }
+}
+
+function labelOf(name: string, words: Words): string {
+  return KNOWN_COMPONENTS.find((known) => known.name === name)?.label(words) ?? humanize(name);
 }
 
 /** `component` names the shape; other components share the generic one, so TypeScript cannot narrow by it alone. */
@@ -83,7 +90,7 @@ const isClipboard = (data: StatusData): data is ClipboardStatus => data.componen
 function factsOf(data: StatusData, receivedAt: number, lastCheck: number | undefined): Fact[] {
   if (isQbittorrent(data)) return qbittorrentFacts(data);
   if (isClipboard(data)) return clipboardFacts(data, lastCheck);
-  const facts: Fact[] = [['Updated', relativeTime(receivedAt)]];
+  const facts: Fact[] = [[t().updated, relativeTime(receivedAt)]];
   for (const [key, value] of Object.entries(data.details ?? {})) {
     if (typeof value === 'number' || typeof value === 'string') facts.push([humanize(key), String(value)]);
   }
@@ -91,39 +98,41 @@ function factsOf(data: StatusData, receivedAt: number, lastCheck: number | undef
 }
 
 function qbittorrentFacts(data: QbittorrentStatus): Fact[] {
+  const words = t();
   const { connection_info: info, error } = data;
   if (data.status === 'not_configured') {
-    return [['Setup', 'Set qbittorrent.url in the config to connect to qBittorrent’s WebUI.'], ...(error ? [['Why', error] as Fact] : [])];
+    return [[words.setup, words.setupQbittorrent], ...(error ? [[words.why, error] as Fact] : [])];
   }
   const facts: Fact[] = [
-    ['Version', info?.version ? `${info.version}${info.api_version ? ` (Web API ${info.api_version})` : ''}` : 'unknown'],
-    ['WebUI', `${info?.host || '?'}:${info?.port ?? '?'}`],
-    ['Last activity', timeOrNever(data.last_activity)],
+    [words.version, info?.version ? `${info.version}${info.api_version ? ` (Web API ${info.api_version})` : ''}` : words.unknown],
+    [words.webUi, `${info?.host || '?'}:${info?.port ?? '?'}`],
+    [words.lastActivity, timeOrNever(data.last_activity)],
   ];
-  if (data.since) facts.push(['Status since', relativeTime(Date.parse(data.since))]);
-  if (error) facts.push(['Error', error]);
-  if (data.next_retry_at) facts.push(['Next retry', `at ${clockTime(Date.parse(data.next_retry_at))}`]);
+  if (data.since) facts.push([words.statusSince, relativeTime(Date.parse(data.since))]);
+  if (error) facts.push([words.error, error]);
+  if (data.next_retry_at) facts.push([words.nextRetry, words.atTime(clockTime(Date.parse(data.next_retry_at)))]);
   return facts;
 }
 
 function clipboardFacts({ details, last_check }: ClipboardStatus, lastCheck: number | undefined): Fact[] {
+  const words = t();
   const number = (value: number | undefined) => (value === undefined ? '–' : count(value));
   const facts: Fact[] = [
-    ['Links processed', number(details?.processed_count)],
-    ['Added', number(details?.successful_adds)],
-    ['Failed', number(details?.failed_adds)],
+    [words.linksProcessed, number(details?.processed_count)],
+    [words.added, number(details?.successful_adds)],
+    [words.failed, number(details?.failed_adds)],
   ];
-  if (details?.duplicates_skipped !== undefined) facts.push(['Duplicates skipped', number(details.duplicates_skipped)]);
+  if (details?.duplicates_skipped !== undefined) facts.push([words.duplicatesSkipped, number(details.duplicates_skipped)]);
   const checked = Math.max(last_check ? Date.parse(last_check) : 0, lastCheck ?? 0);
-  facts.push(['Last check', checked > 0 ? relativeTime(checked) : 'never']);
-  if (details?.reason) facts.push(['Why', details.reason]);
+  facts.push([words.lastCheck, checked > 0 ? relativeTime(checked) : words.never]);
+  if (details?.reason) facts.push([words.why, details.reason]);
   const lastAdded = details?.last_added;
   const addedName = lastAdded?.name || lastAdded?.info_hash;
-  if (lastAdded?.at && addedName) facts.push(['Last added', h('span', {}, `${addedName}, `, relativeTime(Date.parse(lastAdded.at)))]);
-  if (details?.last_failure?.reason) facts.push(['Last failure', details.last_failure.reason]);
+  if (lastAdded?.at && addedName) facts.push([words.lastAdded, h('span', {}, `${addedName}, `, relativeTime(Date.parse(lastAdded.at)))]);
+  if (details?.last_failure?.reason) facts.push([words.lastFailure, details.last_failure.reason]);
   return facts;
 }
 
 function timeOrNever(iso: string | null | undefined): string | Node {
-  return iso ? relativeTime(Date.parse(iso)) : 'never';
+  return iso ? relativeTime(Date.parse(iso)) : t().never;
 }

@@ -1,5 +1,6 @@
 /** The connection state in the header (connecting, live, reconnecting in N s, refused) and the key's role. */
 import { byId, setClass, setText } from '../dom.js';
+import { t } from '../i18n.js';
 import type { Connection, DashboardStore } from '../store.js';
 
 type Tone = 'idle' | 'pending' | 'live' | 'lost';
@@ -26,41 +27,37 @@ export class ConnectionView {
     document.body.dataset.connection = connection.state.phase;
     const open = connection.state.phase === 'open';
     this.#role.hidden = !open || !role;
-    setText(this.#role, role === 'admin' ? 'admin key' : 'read-only key');
+    setText(this.#role, role === 'admin' ? t().adminKey : t().readKey);
   }
 }
 
 function describe({ state, retryAt }: Connection, now: number): { text: string; tone: Tone; countdown: string; detail: string } {
+  const words = t();
   switch (state.phase) {
     case 'idle':
-      return { text: 'Signed out', tone: 'idle', countdown: '', detail: '' };
+      return { text: words.signedOut, tone: 'idle', countdown: '', detail: '' };
     case 'connecting':
       return state.attempt === 0
-        ? { text: 'Connecting…', tone: 'pending', countdown: '', detail: '' }
-        : { text: 'Reconnecting…', tone: 'pending', countdown: '', detail: `attempt ${state.attempt}` };
+        ? { text: words.connecting, tone: 'pending', countdown: '', detail: '' }
+        : { text: words.reconnectingNow, tone: 'pending', countdown: '', detail: words.attempt(state.attempt) };
     case 'open':
-      return { text: 'Live', tone: 'live', countdown: '', detail: `connected as ${state.clientId}` };
+      return { text: words.live, tone: 'live', countdown: '', detail: words.connectedAs(state.clientId) };
     case 'reconnecting': {
       const seconds = Math.max(0, Math.ceil(((retryAt ?? now) - now) / 1000));
-      const why = `connection closed (${state.code}${state.reason ? `: ${state.reason}` : ''}), attempt ${state.attempt}`;
-      return { text: 'Reconnecting', tone: 'lost', countdown: seconds > 0 ? `in ${seconds} s` : 'now', detail: why };
+      const why = words.connectionClosed(state.code, state.reason, state.attempt);
+      return { text: words.reconnecting, tone: 'lost', countdown: seconds > 0 ? words.inSeconds(seconds) : words.now, detail: why };
     }
     case 'closing':
-      return { text: 'Closing…', tone: 'idle', countdown: '', detail: '' };
+      return { text: words.closing, tone: 'idle', countdown: '', detail: '' };
     case 'closed':
       if (state.cause === 'server') {
         return {
-          text: `Refused: ${state.error?.message ?? `close code ${state.code}`}`,
+          text: words.refused(state.error?.message ?? words.closeCode(state.code)),
           tone: 'lost',
           countdown: '',
           detail: state.error?.code ?? '',
         };
       }
-      return {
-        text: state.cause === 'gave_up' ? 'Disconnected: gave up reconnecting' : 'Disconnected',
-        tone: 'idle',
-        countdown: '',
-        detail: '',
-      };
+      return { text: state.cause === 'gave_up' ? words.gaveUp : words.disconnected, tone: 'idle', countdown: '', detail: '' };
   }
 }

@@ -2,6 +2,7 @@
 import type { ConfigRejected, ConfigUpdated, EventTypeData, ServiceRestart, ServiceStart, ServiceStopping } from '../../client/index.js';
 import { byId, fadeIn, h, setText } from '../dom.js';
 import { clockTime, configValue, dateTime, duration, humanize } from '../format.js';
+import { language, t } from '../i18n.js';
 import type { DashboardStore, FeedEntry } from '../store.js';
 
 type SystemData = EventTypeData['system'];
@@ -12,6 +13,8 @@ export class FeedView {
   readonly #empty = byId('no-activity');
   readonly #note = byId('feed-note');
   readonly #items = new Map<string, HTMLLIElement>();
+  /** The language the items were written in: all are written again in another. */
+  #language = language();
 
   constructor(store: DashboardStore) {
     this.#store = store;
@@ -19,6 +22,11 @@ export class FeedView {
 
   render(): void {
     const { feed } = this.#store;
+    if (this.#language !== language()) {
+      this.#language = language();
+      for (const item of this.#items.values()) item.remove();
+      this.#items.clear();
+    }
     const ids = new Set(feed.map((entry) => entry.id));
     for (const [id, item] of this.#items) {
       if (ids.has(id)) continue;
@@ -38,7 +46,7 @@ export class FeedView {
     this.#empty.hidden = feed.length > 0;
     const { feedError } = this.#store;
     this.#note.hidden = feedError === undefined;
-    setText(this.#note, feedError === undefined ? '' : `Earlier events could not be loaded: ${feedError}`);
+    setText(this.#note, feedError === undefined ? '' : t().feedFailed(feedError));
   }
 }
 
@@ -51,7 +59,7 @@ function feedItem(entry: FeedEntry): HTMLLIElement {
       'data-event': `${entry.kind}.${entry.kind === 'config' ? entry.data.action : entry.data.event}`,
     },
     h('time', { class: 'feed__time', datetime: new Date(entry.at).toISOString(), title: dateTime(entry.at) }, clockTime(entry.at)),
-    h('span', { class: 'feed__kind' }, entry.kind),
+    h('span', { class: 'feed__kind' }, entry.kind === 'config' ? t().kindConfig : t().kindSystem),
     h('div', { class: 'feed__body' }, h('p', { class: 'feed__title' }, title), body ?? null),
   );
 }
@@ -59,8 +67,9 @@ function feedItem(entry: FeedEntry): HTMLLIElement {
 type Description = { title: string; tone: 'info' | 'bad'; body?: HTMLElement };
 
 function describeConfig(data: ConfigUpdated | ConfigRejected): Description {
+  const words = t();
   if (data.action === 'rejected')
-    return { title: `Config change by ${data.updated_by} rejected`, tone: 'bad', body: h('p', { class: 'feed__detail' }, data.reason) };
+    return { title: words.configRejected(data.updated_by), tone: 'bad', body: h('p', { class: 'feed__detail' }, data.reason) };
   const changes = data.fields.map((field) =>
     h(
       'li',
@@ -69,12 +78,11 @@ function describeConfig(data: ConfigUpdated | ConfigRejected): Description {
       ' ',
       h('span', { class: 'change__old' }, configValue(data.old_values[field])),
       h('span', { class: 'change__arrow', 'aria-hidden': 'true' }, ' → '),
-      h('span', { class: 'visually-hidden' }, ' changed to '),
+      h('span', { class: 'visually-hidden' }, words.changedTo),
       h('span', { class: 'change__new' }, configValue(data.new_values[field])),
     ),
   );
-  const fields = data.fields.length === 1 ? '1 field' : `${data.fields.length} fields`;
-  return { title: `Config updated by ${data.updated_by}: ${fields}`, tone: 'info', body: h('ul', { class: 'changes' }, ...changes) };
+  return { title: words.configUpdated(data.updated_by, data.fields.length), tone: 'info', body: h('ul', { class: 'changes' }, ...changes) };
 }
 
 /** The system events the feed tells apart; others share the generic shape, so `event` alone cannot narrow to these. */
@@ -84,21 +92,22 @@ function isEvent<E extends KnownSystemEvent['event']>(data: SystemData, event: E
 }
 
 function describeSystem(data: SystemData): Description {
-  const reasonOf = (reason: string | undefined) => (typeof reason === 'string' ? humanize(reason).toLowerCase() : 'unknown');
-  const ran = (seconds: number | null | undefined) => (typeof seconds === 'number' ? `, after running ${duration(seconds)}` : '');
-  if (isEvent(data, 'service_start')) return { title: `Service started (pid ${String(data.pid)})`, tone: 'info' };
+  const words = t();
+  const reasonOf = (reason: string | undefined) => (typeof reason === 'string' ? humanize(reason).toLowerCase() : words.unknown);
+  const ran = (seconds: number | null | undefined) => (typeof seconds === 'number' ? words.afterRunning(duration(seconds)) : '');
+  if (isEvent(data, 'service_start')) return { title: words.serviceStarted(String(data.pid)), tone: 'info' };
   if (isEvent(data, 'service_restart')) {
     return {
-      title: `Service restarted (pid ${String(data.new_pid)})`,
+      title: words.serviceRestarted(String(data.new_pid)),
       tone: 'info',
-      body: h('p', { class: 'feed__detail' }, `Reason: ${reasonOf(data.reason)}${ran(data.previous_uptime)}`),
+      body: h('p', { class: 'feed__detail' }, words.reason(reasonOf(data.reason), ran(data.previous_uptime))),
     };
   }
   if (isEvent(data, 'service_stopping')) {
     return {
-      title: 'Service stopping',
+      title: words.serviceStopping,
       tone: 'bad',
-      body: h('p', { class: 'feed__detail' }, `Reason: ${reasonOf(data.reason)}${ran(data.uptime)}`),
+      body: h('p', { class: 'feed__detail' }, words.reason(reasonOf(data.reason), ran(data.uptime))),
     };
   }
   return { title: `${humanize(data.event)} (${data.service})`, tone: 'info' };

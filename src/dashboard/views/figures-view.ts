@@ -1,10 +1,11 @@
 /** The current figures beside each chart: CPU with each core, the load average and the process count, memory and disk with their sizes, network rates. */
 import { byId, h, setText } from '../dom.js';
 import { bytes, bytesPerSecond, count, percent } from '../format.js';
+import { t } from '../i18n.js';
 import type { DashboardStore } from '../store.js';
 
 function share(used: number | undefined, total: number | undefined): string {
-  return used === undefined || total === undefined ? '' : `${bytes(used)} of ${bytes(total)}`;
+  return used === undefined || total === undefined ? '' : t().share(bytes(used), bytes(total));
 }
 
 export class FiguresView {
@@ -53,7 +54,7 @@ export class FiguresView {
     }
     cores.forEach((busy, index) => {
       const shown = this.#bars[index]!;
-      const text = `Core ${index + 1}: ${percent(busy)}`;
+      const text = t().core(index + 1, percent(busy));
       if (shown.shows === text) return;
       shown.shows = text;
       shown.item.title = text;

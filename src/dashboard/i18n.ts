@@ -1,0 +1,336 @@
+/**
+ * The dashboard's own words in English and Chinese: the language follows the browser (navigator.languages) until
+ * the user picks one, which is remembered. Server texts (alert titles, reasons) come in the service's `locale`.
+ */
+
+export const LANGUAGES = ['en', 'zh'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+const STORAGE_KEY = 'qbt-monitor.language';
+
+const en = {
+  languageLabel: 'Language',
+  signedOut: 'Signed out',
+  connecting: 'Connecting…',
+  reconnectingNow: 'Reconnecting…',
+  attempt: (n: number) => `attempt ${n}`,
+  live: 'Live',
+  connectedAs: (id: string) => `connected as ${id}`,
+  reconnecting: 'Reconnecting',
+  inSeconds: (s: number) => `in ${s} s`,
+  now: 'now',
+  connectionClosed: (code: number, reason: string, attempt: number) =>
+    `connection closed (${code}${reason ? `: ${reason}` : ''}), attempt ${attempt}`,
+  closing: 'Closing…',
+  refused: (why: string) => `Refused: ${why}`,
+  closeCode: (code: number) => `close code ${code}`,
+  gaveUp: 'Disconnected: gave up reconnecting',
+  disconnected: 'Disconnected',
+  adminKey: 'admin key',
+  readKey: 'read-only key',
+  forgetKey: 'Forget key',
+
+  loginTitle: 'Connect to qbt-monitor',
+  loginHelpBefore: 'Paste the API key the service printed when it first started, or any key from ',
+  loginHelpMiddle: '. This browser keeps it until you choose ',
+  loginHelpAfter: '.',
+  apiKey: 'API key',
+  connect: 'Connect',
+  pasteKeyFirst: 'Paste an API key first.',
+  keyRefused: (reason: string) => `The server refused this key (${reason}). Paste the key qbt-monitor printed when it first started.`,
+
+  system: 'System',
+  lastTenMinutes: 'last 10 minutes',
+  cpu: 'CPU',
+  memory: 'Memory',
+  disk: 'Disk',
+  network: 'Network',
+  sent: 'Sent',
+  received: 'Received',
+  processes: 'processes',
+  load: 'Load',
+  loadTitle: 'Load average over 1, 5 and 15 minutes',
+  eachCore: 'Each core',
+  core: (n: number, busy: string) => `Core ${n}: ${busy}`,
+  cpuChart: 'CPU usage over the last 10 minutes',
+  memoryChart: 'Memory usage over the last 10 minutes',
+  diskChart: 'Disk usage over the last 10 minutes',
+  networkChart: 'Network traffic sent and received over the last 10 minutes',
+  share: (used: string, total: string) => `${used} of ${total}`,
+  noSamples: 'No samples',
+  historyFailed: (why: string) => `Earlier samples could not be loaded: ${why}`,
+  gaps: (spans: string) => `No samples ${spans}: the service was not running or not sampling.`,
+
+  alerts: 'Alerts',
+  activeCount: (n: number) => `${n} active`,
+  noAlerts: 'No active alerts.',
+  recentlyResolved: 'Recently resolved',
+  noResolved: 'None since this page opened.',
+  critical: 'Critical',
+  warning: 'Warning',
+  info: 'Info',
+  value: 'Value',
+  threshold: 'Threshold',
+  raised: 'Raised',
+  topProcesses: 'Top processes',
+  suggestion: 'Suggestion: ',
+  resolve: 'Resolve',
+  resolving: 'Resolving…',
+  resolveFailed: (why: string) => `Could not resolve: ${why}`,
+  alertOfType: (type: string) => `${type} alert`,
+  resolvedAgo: 'resolved ',
+  byWhom: (who: string) => ` by ${who}`,
+
+  components: 'Components',
+  qbittorrent: 'qBittorrent',
+  clipboardMonitor: 'Clipboard monitor',
+  noStatusYet: 'no status yet',
+  statusWords: {
+    running: 'running',
+    connected: 'connected',
+    connecting: 'connecting',
+    disconnected: 'disconnected',
+    auth_failed: 'login failed',
+    unavailable: 'unavailable',
+    not_configured: 'not configured',
+    stopped: 'stopped',
+    disabled: 'disabled',
+  } as Readonly<Record<string, string>>,
+  updated: 'Updated',
+  setup: 'Setup',
+  setupQbittorrent: 'Set qbittorrent.url in the config to connect to qBittorrent’s WebUI.',
+  why: 'Why',
+  version: 'Version',
+  unknown: 'unknown',
+  webUi: 'WebUI',
+  lastActivity: 'Last activity',
+  statusSince: 'Status since',
+  error: 'Error',
+  nextRetry: 'Next retry',
+  atTime: (time: string) => `at ${time}`,
+  linksProcessed: 'Links processed',
+  added: 'Added',
+  failed: 'Failed',
+  duplicatesSkipped: 'Duplicates skipped',
+  lastCheck: 'Last check',
+  never: 'never',
+  lastAdded: 'Last added',
+  lastFailure: 'Last failure',
+
+  activity: 'Activity',
+  activityNote: 'config changes and service events',
+  noActivity: 'Nothing in the event log yet.',
+  feedFailed: (why: string) => `Earlier events could not be loaded: ${why}`,
+  kindConfig: 'config',
+  kindSystem: 'system',
+  configRejected: (who: string) => `Config change by ${who} rejected`,
+  configUpdated: (who: string, fields: number) => `Config updated by ${who}: ${fields === 1 ? '1 field' : `${fields} fields`}`,
+  changedTo: ' changed to ',
+  unset: '(unset)',
+  serviceStarted: (pid: string) => `Service started (pid ${pid})`,
+  serviceRestarted: (pid: string) => `Service restarted (pid ${pid})`,
+  serviceStopping: 'Service stopping',
+  reason: (why: string, ran: string) => `Reason: ${why}${ran}`,
+  afterRunning: (time: string) => `, after running ${time}`,
+
+  justNow: 'just now',
+  ago: (time: string) => `${time} ago`,
+  units: { d: 'd', h: 'h', min: 'min', s: 's' },
+};
+
+export type Words = typeof en;
+
+const zh: Words = {
+  languageLabel: '语言',
+  signedOut: '未登录',
+  connecting: '正在连接…',
+  reconnectingNow: '正在重新连接…',
+  attempt: (n) => `第 ${n} 次尝试`,
+  live: '实时',
+  connectedAs: (id) => `连接编号 ${id}`,
+  reconnecting: '将重新连接',
+  inSeconds: (s) => `${s} 秒后`,
+  now: '现在',
+  connectionClosed: (code, reason, attempt) => `连接已关闭（${code}${reason ? `：${reason}` : ''}），第 ${attempt} 次尝试`,
+  closing: '正在关闭…',
+  refused: (why) => `被拒绝：${why}`,
+  closeCode: (code) => `关闭码 ${code}`,
+  gaveUp: '已断开：不再重试',
+  disconnected: '已断开',
+  adminKey: '管理员密钥',
+  readKey: '只读密钥',
+  forgetKey: '忘记密钥',
+
+  loginTitle: '连接到 qbt-monitor',
+  loginHelpBefore: '粘贴服务首次启动时打印的 API 密钥，或 ',
+  loginHelpMiddle: ' 中的任一密钥。此浏览器会保存它，直到你选择',
+  loginHelpAfter: '。',
+  apiKey: 'API 密钥',
+  connect: '连接',
+  pasteKeyFirst: '请先粘贴 API 密钥。',
+  keyRefused: (reason) => `服务器拒绝了此密钥（${reason}）。请粘贴 qbt-monitor 首次启动时打印的密钥。`,
+
+  system: '系统',
+  lastTenMinutes: '最近 10 分钟',
+  cpu: 'CPU',
+  memory: '内存',
+  disk: '磁盘',
+  network: '网络',
+  sent: '发送',
+  received: '接收',
+  processes: '个进程',
+  load: '负载',
+  loadTitle: '1、5、15 分钟平均负载',
+  eachCore: '每个核心',
+  core: (n, busy) => `核心 ${n}：${busy}`,
+  cpuChart: '最近 10 分钟的 CPU 使用率',
+  memoryChart: '最近 10 分钟的内存使用率',
+  diskChart: '最近 10 分钟的磁盘使用率',
+  networkChart: '最近 10 分钟发送和接收的网络流量',
+  share: (used, total) => `${used} / ${total}`,
+  noSamples: '无采样',
+  historyFailed: (why) => `无法加载之前的采样：${why}`,
+  gaps: (spans) => `${spans} 没有采样：服务未运行或未采样。`,
+
+  alerts: '告警',
+  activeCount: (n) => `${n} 个活动告警`,
+  noAlerts: '没有活动告警。',
+  recentlyResolved: '最近解决',
+  noResolved: '本页打开以来没有。',
+  critical: '严重',
+  warning: '警告',
+  info: '信息',
+  value: '当前值',
+  threshold: '阈值',
+  raised: '触发于',
+  topProcesses: '占用最多的进程',
+  suggestion: '建议：',
+  resolve: '解决',
+  resolving: '正在解决…',
+  resolveFailed: (why) => `无法解决：${why}`,
+  alertOfType: (type) => `${type} 告警`,
+  resolvedAgo: '解决于 ',
+  byWhom: (who) => `，操作者 ${who}`,
+
+  components: '组件',
+  qbittorrent: 'qBittorrent',
+  clipboardMonitor: '剪贴板监控',
+  noStatusYet: '尚无状态',
+  statusWords: {
+    running: '运行中',
+    connected: '已连接',
+    connecting: '连接中',
+    disconnected: '已断开',
+    auth_failed: '登录失败',
+    unavailable: '不可用',
+    not_configured: '未配置',
+    stopped: '已停止',
+    disabled: '已停用',
+  },
+  updated: '更新于',
+  setup: '设置',
+  setupQbittorrent: '在配置中设置 qbittorrent.url 以连接 qBittorrent 的 WebUI。',
+  why: '原因',
+  version: '版本',
+  unknown: '未知',
+  webUi: 'WebUI',
+  lastActivity: '最近活动',
+  statusSince: '状态开始于',
+  error: '错误',
+  nextRetry: '下次重试',
+  atTime: (time) => `${time}`,
+  linksProcessed: '已处理链接',
+  added: '已添加',
+  failed: '失败',
+  duplicatesSkipped: '跳过的重复项',
+  lastCheck: '最近检查',
+  never: '从未',
+  lastAdded: '最近添加',
+  lastFailure: '最近失败',
+
+  activity: '动态',
+  activityNote: '配置变更和服务事件',
+  noActivity: '事件日志中还没有内容。',
+  feedFailed: (why) => `无法加载之前的事件：${why}`,
+  kindConfig: '配置',
+  kindSystem: '系统',
+  configRejected: (who) => `${who} 的配置变更被拒绝`,
+  configUpdated: (who, fields) => `${who} 更新了配置：${fields} 个字段`,
+  changedTo: ' 改为 ',
+  unset: '（未设置）',
+  serviceStarted: (pid) => `服务已启动（pid ${pid}）`,
+  serviceRestarted: (pid) => `服务已重启（pid ${pid}）`,
+  serviceStopping: '服务正在停止',
+  reason: (why, ran) => `原因：${why}${ran}`,
+  afterRunning: (time) => `，已运行 ${time}`,
+
+  justNow: '刚刚',
+  ago: (time) => `${time}前`,
+  units: { d: '天', h: '小时', min: '分钟', s: '秒' },
+};
+
+const DICTIONARIES: Readonly<Record<Language, Words>> = { en, zh };
+
+/** The first of the browser's languages the dashboard speaks (`zh-CN`, `zh-TW`, `zh` are Chinese; `en-*` English); English otherwise. */
+export function browserLanguage(languages: readonly string[]): Language {
+  for (const tag of languages) {
+    const primary = tag.toLowerCase().split('-')[0];
+    if (primary === 'zh' || primary === 'en') return primary;
+  }
+  return 'en';
+}
+
+function savedLanguage(): Language | undefined {
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY);
+    return LANGUAGES.find((language) => language === saved);
+  } catch {
+    // localStorage disabled: the browser's language every time.
+    return undefined;
+  }
+}
+
+let current: Language = savedLanguage() ?? browserLanguage(navigator.languages ?? [navigator.language]);
+
+export function language(): Language {
+  return current;
+}
+
+/** The current language's words. */
+export function t(): Words {
+  return DICTIONARIES[current];
+}
+
+/** Switches the page's language and remembers the choice in this browser. */
+export function chooseLanguage(chosen: Language): void {
+  current = chosen;
+  try {
+    localStorage.setItem(STORAGE_KEY, chosen);
+  } catch {
+    // Not remembered: the browser's language next time.
+  }
+}
+
+function word(key: string): string {
+  const value = (t() as Record<string, unknown>)[key];
+  if (typeof value !== 'string') throw new Error(`no dashboard text "${key}"`);
+  return value;
+}
+
+/**
+ * Writes the current language's words into the markup: `data-i18n="key"` sets the text,
+ * `data-i18n-attr="aria-label:key title:key"` attributes; and the document's `lang`.
+ */
+export function translatePage(root: Document): void {
+  root.documentElement.lang = current === 'zh' ? 'zh-CN' : 'en';
+  for (const element of root.querySelectorAll<HTMLElement>('[data-i18n]')) {
+    const text = word(element.dataset.i18n ?? '');
+    if (element.textContent !== text) element.textContent = text;
+  }
+  for (const element of root.querySelectorAll<HTMLElement>('[data-i18n-attr]')) {
+    for (const pair of (element.dataset.i18nAttr ?? '').split(' ')) {
+      const [attribute, key] = pair.split(':');
+      if (attribute && key) element.setAttribute(attribute, word(key));
+    }
+  }
+}
