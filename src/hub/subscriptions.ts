@@ -32,7 +32,8 @@ export class SubscriptionError extends Error {}
 export class Subscriptions {
   readonly #allowed: readonly EventType[];
   readonly #limits: SubscriptionLimits;
-  readonly #narrowed = new Map<EventType, Rule[]>();
+  /** The narrowed types and their rules; created at the first subscribe or unsubscribe (most connections make none). */
+  #narrowed: Map<EventType, Rule[]> | undefined;
 
   constructor(allowed: readonly EventType[], limits: SubscriptionLimits = { maxPatterns: Infinity, maxListedBytes: Infinity }) {
     this.#allowed = allowed;
@@ -41,7 +42,7 @@ export class Subscriptions {
 
   /** Whether the event's type is narrowed, and if so whether one of its rules matches. The endpoint check is the caller's. */
   accepts(event: HubEvent): boolean {
-    const rules = this.#narrowed.get(event.type);
+    const rules = this.#narrowed?.get(event.type);
     if (rules === undefined) return true;
     for (const rule of rules) {
       if ((rule.subtype === null || rule.subtype === event.subtype) && matches(rule, event.data)) return true;
@@ -55,14 +56,15 @@ export class Subscriptions {
     const targets = this.#resolve(patterns);
     const filterBytes = Buffer.byteLength(JSON.stringify(filters));
     this.#checkLimits(targets.map(({ pattern }) => [pattern, Buffer.byteLength(pattern) + filterBytes]));
+    const narrowed = (this.#narrowed ??= new Map<EventType, Rule[]>());
     for (const target of targets) {
-      const rules = this.#narrowed.get(target.type) ?? [];
+      const rules = narrowed.get(target.type) ?? [];
       const listedBytes = Buffer.byteLength(target.pattern) + filterBytes;
       const rule: Rule = { pattern: target.pattern, subtype: target.subtype, filters, listedBytes, conditions };
       const existing = rules.findIndex((r) => r.pattern === rule.pattern);
       if (existing >= 0) rules[existing] = rule;
       else rules.push(rule);
-      this.#narrowed.set(target.type, rules);
+      narrowed.set(target.type, rules);
     }
   }
 
@@ -71,22 +73,25 @@ export class Subscriptions {
    * even when it was never narrowed; an exact name that is not subscribed changes nothing.
    */
   unsubscribe(patterns: readonly string[]): void {
-    for (const target of this.#resolve(patterns)) {
-      const rules = this.#narrowed.get(target.type) ?? [];
+    const targets = this.#resolve(patterns);
+    const narrowed = (this.#narrowed ??= new Map<EventType, Rule[]>());
+    for (const target of targets) {
+      const rules = narrowed.get(target.type) ?? [];
       const kept = target.subtype === null ? [] : rules.filter((r) => r.pattern !== target.pattern);
-      if (target.subtype === null || this.#narrowed.has(target.type)) this.#narrowed.set(target.type, kept);
+      if (target.subtype === null || narrowed.has(target.type)) narrowed.set(target.type, kept);
     }
   }
 
   /** The subscriptions in force, and the types still delivered in full. */
   describe(): { subscriptions: Array<{ pattern: string; filters: Filters }>; unfiltered_types: EventType[] } {
-    const subscriptions = [...this.#narrowed.values()].flat().map(({ pattern, filters }) => ({ pattern, filters }));
-    return { subscriptions, unfiltered_types: this.#allowed.filter((type) => !this.#narrowed.has(type)) };
+    const narrowed = this.#narrowed ?? new Map<EventType, Rule[]>();
+    const subscriptions = [...narrowed.values()].flat().map(({ pattern, filters }) => ({ pattern, filters }));
+    return { subscriptions, unfiltered_types: this.#allowed.filter((type) => !narrowed.has(type)) };
   }
 
   /** Throws unless the subscriptions in force, with these patterns added or replaced, stay within the limits. */
   #checkLimits(added: ReadonlyArray<[pattern: string, listedBytes: number]>): void {
-    const sizes = new Map([...this.#narrowed.values()].flat().map((rule) => [rule.pattern, rule.listedBytes]));
+    const sizes = new Map([...(this.#narrowed?.values() ?? [])].flat().map((rule) => [rule.pattern, rule.listedBytes]));
     for (const [pattern, bytes] of added) sizes.set(pattern, bytes);
     const { maxPatterns, maxListedBytes } = this.#limits;
     if (sizes.size > maxPatterns) {

@@ -14,7 +14,9 @@ export interface Identity {
   role: Role;
 }
 
-interface StoredKey extends Identity {
+interface StoredKey {
+  /** One object per key, shared by every connection it authenticates. */
+  identity: Identity;
   sha256: Buffer;
 }
 
@@ -25,8 +27,7 @@ export class KeyRing {
 
   constructor(keys: readonly ApiKeyConfig[]) {
     this.#keys = keys.map((key) => ({
-      name: key.name,
-      role: key.role,
+      identity: Object.freeze({ name: key.name, role: key.role }),
       sha256: key.key !== undefined ? sha256(key.key) : Buffer.from(key.key_sha256 ?? '', 'hex'),
     }));
   }
@@ -40,7 +41,7 @@ export class KeyRing {
     const presented = sha256(token);
     let found: Identity | undefined;
     for (const key of this.#keys) {
-      if (timingSafeEqual(presented, key.sha256) && found === undefined) found = { name: key.name, role: key.role };
+      if (timingSafeEqual(presented, key.sha256) && found === undefined) found = key.identity;
     }
     return found;
   }

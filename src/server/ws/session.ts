@@ -1,6 +1,7 @@
 /**
- * One authenticated connection: what it is subscribed to, how fast it may send, whether it still
- * answers pings, and a guarded send that keeps a slow reader from growing the server's memory.
+ * One authenticated connection: what it is subscribed to, how fast it may send, and a guarded send
+ * that keeps a slow reader from growing the server's memory. An idle connection holds only what it
+ * needs: the rest is created when first used, and its heartbeat is the server's (heartbeat.ts).
  */
 import type { WebSocket } from 'ws';
 import type { Identity } from '../api-keys.js';
@@ -12,10 +13,11 @@ import { type PacedReplay, writePaced } from '../paced-replay.js';
 import { FrameWriter } from './frame-writer.js';
 import { TokenBucket } from './rate-limiter.js';
 
+/** One object shared by every session started under the same configuration. */
 export interface SessionLimits {
   messagesPerSecond: number;
   burst: number;
-  heartbeatIntervalMs: number;
+  /** How long a paced replay may wait for the reader to take anything. */
   heartbeatTimeoutMs: number;
   sendBufferSoftBytes: number;
   sendBufferHardBytes: number;
@@ -50,24 +52,21 @@ export class Session implements Subscriber {
 
   readonly #ws: WebSocket;
   readonly #writer: FrameWriter;
-  readonly #batchMaxBytes: number;
   readonly #limits: SessionLimits;
   readonly #stats: DeliveryStats;
-  readonly #bucket: TokenBucket;
+  /** Created at the client's first message: until then it would be full anyway. */
+  #bucket: TokenBucket | undefined;
   /** Rejected messages since the last accepted one. */
   #strikes = 0;
   /** Live durable events waiting behind a replay, and their bytes (they count toward the hard limit). */
   #held: Array<[HubEvent, Buffer]> | undefined;
   #heldBytes = 0;
   #pacing: PacedReplay | undefined;
-  /** Latest pending performance frame per event name while the socket is congested. */
-  readonly #conflated = new Map<string, Buffer>();
+  /** Latest pending performance frame per event name while the socket is congested (created then). */
+  #conflated: Map<string, Buffer> | undefined;
   #drainTimer: NodeJS.Timeout | undefined;
   /** The request built last (see `inTurn`). */
-  #turn: Promise<void> = Promise.resolve();
-  readonly #pingTimer: NodeJS.Timeout;
-  #pongTimer: NodeJS.Timeout | undefined;
-  #awaitingPong = false;
+  #turn: Promise<void> | undefined;
 
   constructor(options: {
     ws: WebSocket;
@@ -80,7 +79,6 @@ export class Session implements Subscriber {
   }) {
     this.#ws = options.ws;
     this.#writer = new FrameWriter(options.ws);
-    this.#batchMaxBytes = Math.min(BATCH_MAX_BYTES, options.limits.sendBufferSoftBytes);
     this.clientId = options.clientId;
     this.identity = options.identity;
     this.endpoint = options.endpoint;
@@ -88,11 +86,6 @@ export class Session implements Subscriber {
     this.subscriptions = new Subscriptions(options.eventTypes, options.limits.subscriptions);
     this.#limits = options.limits;
     this.#stats = options.stats;
-    this.#bucket = new TokenBucket(options.limits.messagesPerSecond, options.limits.burst);
-    this.#pingTimer = setInterval(() => this.#ping(), options.limits.heartbeatIntervalMs);
-    this.#ws.on('pong', () => {
-      this.#awaitingPong = false;
-    });
   }
 
   get isOpen(): boolean {
@@ -115,7 +108,8 @@ export class Session implements Subscriber {
   replay(event: HubEvent, frame: Buffer): void {
     if (event.seq !== undefined && event.seq > this.lastSeq) this.lastSeq = event.seq;
     if (!this.isOpen) return;
-    if (event.type === 'performance' && (this.#ws.bufferedAmount > this.#limits.sendBufferSoftBytes || this.#conflated.size > 0)) {
+    if (event.type === 'performance' && (this.#conflated !== undefined || this.#ws.bufferedAmount > this.#limits.sendBufferSoftBytes)) {
+      this.#conflated ??= new Map();
       if (this.#conflated.has(event.name)) this.#stats.conflated += 1;
       this.#conflated.set(event.name, frame);
       this.#drainTimer ??= setTimeout(() => this.#drainConflated(), DRAIN_CHECK_MS);
@@ -135,7 +129,7 @@ export class Session implements Subscriber {
    * is in memory outside the send buffer, and once the slow-reader bound closes the connection the rest are not built.
    */
   inTurn(build: () => Promise<void>): Promise<void> {
-    const run = this.#turn.then(() => (this.isOpen ? build() : undefined));
+    const run = (this.#turn ?? Promise.resolve()).then(() => (this.isOpen ? build() : undefined));
     this.#turn = run.catch(() => undefined);
     return run;
   }
@@ -167,25 +161,24 @@ export class Session implements Subscriber {
 
   /** Whether the client may send another message now; counts strikes toward a 4429 close. */
   admit(): { ok: true } | { ok: false; retryAfterMs: number; exhausted: boolean } {
-    if (this.#bucket.take()) {
+    const bucket = (this.#bucket ??= new TokenBucket(this.#limits.messagesPerSecond, this.#limits.burst));
+    if (bucket.take()) {
       this.#strikes = 0;
       return { ok: true };
     }
     this.#strikes += 1;
     this.#stats.rateLimited += 1;
-    return { ok: false, retryAfterMs: this.#bucket.retryAfterMs(), exhausted: this.#strikes >= 2 * this.#limits.burst };
+    return { ok: false, retryAfterMs: bucket.retryAfterMs(), exhausted: this.#strikes >= 2 * this.#limits.burst };
   }
 
   close(code: number, reason: string): void {
     this.#ws.close(code, reason);
   }
 
-  /** Clears every timer; called once the socket has closed. */
+  /** Clears its timer; called once the socket has closed. */
   dispose(): void {
-    clearInterval(this.#pingTimer);
-    clearTimeout(this.#pongTimer);
     clearTimeout(this.#drainTimer);
-    this.#conflated.clear();
+    this.#conflated = undefined;
     this.#pacing?.stop();
     this.#held = undefined;
   }
@@ -215,20 +208,6 @@ export class Session implements Subscriber {
     this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: reconnect and resume');
   }
 
-  #ping(): void {
-    if (!this.isOpen) return;
-    this.#awaitingPong = true;
-    this.#ws.ping();
-    if (this.#pongTimer) this.#pongTimer.refresh();
-    else this.#pongTimer = setTimeout(() => this.#checkPong(), this.#limits.heartbeatTimeoutMs);
-  }
-
-  #checkPong(): void {
-    if (!this.#awaitingPong) return;
-    this.#stats.heartbeatTimeouts += 1;
-    this.#ws.terminate();
-  }
-
   #drainConflated(): void {
     this.#drainTimer = undefined;
     if (!this.isOpen) return;
@@ -236,8 +215,8 @@ export class Session implements Subscriber {
       this.#drainTimer = setTimeout(() => this.#drainConflated(), DRAIN_CHECK_MS);
       return;
     }
-    const frames = [...this.#conflated.values()];
-    this.#conflated.clear();
+    const frames = [...(this.#conflated?.values() ?? [])];
+    this.#conflated = undefined;
     for (const frame of frames) this.#send(frame);
   }
 
@@ -251,7 +230,7 @@ export class Session implements Subscriber {
     if (!this.isOpen) return;
     // The turn's batch goes to the kernel before a frame that would make it large, so that what the
     // bound reads as waiting is what the reader has not taken (and stays under the soft limit).
-    if (this.#writer.pending + frame.length > this.#batchMaxBytes) this.#writer.flush();
+    if (this.#writer.pending + frame.length > Math.min(BATCH_MAX_BYTES, this.#limits.sendBufferSoftBytes)) this.#writer.flush();
     const buffered = this.#ws.bufferedAmount;
     if (buffered > 0 && buffered + frame.length > this.#limits.sendBufferHardBytes) {
       this.#closeSlow();

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../../config/logger.js';
 import type { Config } from '../../config/schema.js';
 import type { Hub } from '../../hub/hub.js';
@@ -24,8 +24,9 @@ import type { Identity, KeyRing } from '../api-keys.js';
 import { checkBrowserRequest } from '../browser-origin.js';
 import { ignoredAuthorizationHint, readCredentials } from '../credentials.js';
 import { createDispatcher, rawText, type RequestHandlers } from './dispatch.js';
+import { Heartbeat } from './heartbeat.js';
 import { connectionError, envelope, errorMessage } from './replies.js';
-import { type DeliveryStats, Session } from './session.js';
+import { type DeliveryStats, Session, type SessionLimits } from './session.js';
 
 export interface WsServerOptions {
   hub: Hub;
@@ -38,6 +39,8 @@ export interface WsServerOptions {
   node?: string;
 }
 
+/** Each endpoint's path as the one string the table holds: a session keeps it rather than a slice of its request's URL. */
+const ENDPOINT_PATHS = new Map(Object.keys(ENDPOINTS).map((path) => [path, path]));
 const CLIENT_ID = new RegExp(`^[\\x21-\\x7e]{1,${MAX_CLIENT_ID_LENGTH}}$`);
 const RETRY_AT_CAPACITY_MS = 5000;
 /** A refused socket gets this long (at most `auth.timeout_ms`) to answer the close frame, then it is cut: ws would wait 30 s. */
@@ -45,29 +48,52 @@ const REFUSED_CLOSE_GRACE_MS = 1000;
 
 export class WsServer {
   readonly stats: DeliveryStats = { sent: 0, conflated: 0, slowConsumerCloses: 0, rateLimited: 0, heartbeatTimeouts: 0 };
+  /** Every open socket, authenticated or not (what a shutdown closes), with its session once it has one. */
+  readonly #sockets = new Map<WebSocket, Session | undefined>();
   /** Authenticated connections: what `limits.max_connections` counts. */
-  readonly #sessions = new Set<Session>();
-  /** Every open socket, authenticated or not: what a shutdown closes. */
-  readonly #sockets = new Set<WebSocket>();
+  #sessionCount = 0;
   /** Sockets waiting for their `auth` message, oldest first, each with the way to refuse it: `limits.max_unauthenticated_connections`. */
   readonly #unauthenticated = new Map<WebSocket, () => void>();
   readonly #wss: WebSocketServer;
   readonly #options: WsServerOptions;
   readonly #dispatch: ReturnType<typeof createDispatcher>;
+  readonly #heartbeat: Heartbeat;
+  /** The sessions' limits, one object per configuration rather than one per session. */
+  #limits: { config: Config; limits: SessionLimits } | undefined;
+  /**
+   * The listeners every socket shares: `ws` calls them with the socket as `this`, so that a connection
+   * costs no closure of its own (see docs/performance.md, idle connections).
+   */
+  readonly #onClose: (this: WebSocket) => void;
+  readonly #onMessage: (this: WebSocket, raw: RawData, isBinary: boolean) => void;
+  readonly #onError = (error: Error): void => this.#options.logger.debug({ err: error }, 'websocket error');
   #draining = false;
 
   constructor(options: WsServerOptions) {
     this.#options = options;
     this.#wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false });
     this.#dispatch = createDispatcher(options.hub, options.handlers);
+    this.#heartbeat = new Heartbeat(
+      () => {
+        const { server } = options.config();
+        return { intervalMs: server.heartbeat_interval_ms, timeoutMs: server.heartbeat_timeout_ms };
+      },
+      (ws) => {
+        this.stats.heartbeatTimeouts += 1;
+        ws.terminate();
+      },
+    );
+    const server = this;
+    this.#onClose = function (this: WebSocket) {
+      server.#closed(this);
+    };
+    this.#onMessage = function (this: WebSocket, raw: RawData, isBinary: boolean) {
+      server.#received(this, raw, isBinary);
+    };
   }
 
   get sessionCount(): number {
-    return this.#sessions.size;
-  }
-
-  get sessions(): ReadonlySet<Session> {
-    return this.#sessions;
+    return this.#sessionCount;
   }
 
   /** The HTTP server's `upgrade` listener. Unknown paths get a plain 404. */
@@ -90,12 +116,12 @@ export class WsServer {
 
   /** Closes every socket with `code`; after `graceMs` the ones still open are cut. */
   async closeAll(code: number, reason: string, graceMs: number): Promise<void> {
-    const closed = [...this.#sockets].map(
+    const closed = [...this.#sockets.keys()].map(
       (ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.once('close', () => resolve()))),
     );
-    for (const ws of this.#sockets) ws.close(code, reason);
+    for (const ws of this.#sockets.keys()) ws.close(code, reason);
     const cut = setTimeout(() => {
-      for (const ws of this.#sockets) ws.terminate();
+      for (const ws of this.#sockets.keys()) ws.terminate();
     }, graceMs);
     await Promise.all(closed);
     clearTimeout(cut);
@@ -104,9 +130,7 @@ export class WsServer {
   #accept(ws: WebSocket, request: IncomingMessage, url: URL, eventTypes: readonly (typeof ENDPOINTS)[string][number][]): void {
     const config = this.#options.config();
     const refuse = (message: string, code: number) => refuseSocket(ws, message, code, config.auth.timeout_ms);
-    this.#sockets.add(ws);
-    ws.on('close', () => this.#sockets.delete(ws));
-    ws.on('error', (error) => this.#options.logger.debug({ err: error }, 'websocket error'));
+    this.#track(ws);
 
     const browser = checkBrowserRequest(request.headers, { allowedOrigins: config.auth.allowed_origins, listenHost: config.server.host });
     if (!browser.ok) {
@@ -139,11 +163,20 @@ export class WsServer {
     }
     const start = (identity: Identity, replyTo?: string) => {
       // Capacity counts sessions only: sockets that never authenticate cannot lock keys out.
-      if (this.#sessions.size >= this.#options.config().limits.max_connections) {
+      if (this.#sessionCount >= this.#options.config().limits.max_connections) {
         refuse(errorMessage(ErrorCode.CONNECTION_FAILED, 'server at capacity', replyTo, RETRY_AT_CAPACITY_MS), CloseCode.TRY_AGAIN_LATER);
         return;
       }
-      this.#startSession({ ws, clientId, identity, endpoint: url.pathname, eventTypes, since, epoch, replyTo });
+      this.#startSession({
+        ws,
+        clientId,
+        identity,
+        endpoint: ENDPOINT_PATHS.get(url.pathname) ?? url.pathname,
+        eventTypes,
+        since,
+        epoch,
+        replyTo,
+      });
     };
 
     const credentials = readCredentials(request.headers.authorization, url.searchParams.get('token') ?? undefined);
@@ -209,6 +242,50 @@ export class WsServer {
     });
   }
 
+  /** Counts the socket among the open ones until it closes. */
+  #track(ws: WebSocket): void {
+    this.#sockets.set(ws, undefined);
+    ws.on('close', this.#onClose);
+    ws.on('error', this.#onError);
+  }
+
+  #closed(ws: WebSocket): void {
+    const session = this.#sockets.get(ws);
+    this.#sockets.delete(ws);
+    if (!session) return;
+    this.#sessionCount -= 1;
+    this.#heartbeat.delete(ws);
+    this.#options.hub.remove(session);
+    session.dispose();
+  }
+
+  #received(ws: WebSocket, raw: RawData, isBinary: boolean): void {
+    const session = this.#sockets.get(ws);
+    if (!session) return;
+    this.#dispatch(session, raw, isBinary).catch((error: unknown) =>
+      this.#options.logger.error({ err: error }, 'client message handler failed'),
+    );
+  }
+
+  #sessionLimits(): SessionLimits {
+    const config = this.#options.config();
+    if (this.#limits?.config !== config) {
+      const { server, limits } = config;
+      this.#limits = {
+        config,
+        limits: {
+          messagesPerSecond: limits.messages_per_second,
+          burst: limits.burst,
+          heartbeatTimeoutMs: server.heartbeat_timeout_ms,
+          sendBufferSoftBytes: server.send_buffer_soft_bytes,
+          sendBufferHardBytes: server.send_buffer_hard_bytes,
+          subscriptions: { maxPatterns: limits.max_subscriptions, maxListedBytes: limits.max_subscription_bytes },
+        },
+      };
+    }
+    return this.#limits.limits;
+  }
+
   #startSession(args: {
     ws: WebSocket;
     clientId: string;
@@ -221,30 +298,13 @@ export class WsServer {
   }): void {
     const { ws, since, epoch } = args;
     const { hub, logger } = this.#options;
-    const { server, limits } = this.#options.config();
-    const session = new Session({
-      ...args,
-      stats: this.stats,
-      limits: {
-        messagesPerSecond: limits.messages_per_second,
-        burst: limits.burst,
-        heartbeatIntervalMs: server.heartbeat_interval_ms,
-        heartbeatTimeoutMs: server.heartbeat_timeout_ms,
-        sendBufferSoftBytes: server.send_buffer_soft_bytes,
-        sendBufferHardBytes: server.send_buffer_hard_bytes,
-        subscriptions: { maxPatterns: limits.max_subscriptions, maxListedBytes: limits.max_subscription_bytes },
-      },
-    });
-    this.#sessions.add(session);
+    const { server } = this.#options.config();
+    const session = new Session({ ...args, stats: this.stats, limits: this.#sessionLimits() });
+    this.#sockets.set(ws, session);
+    this.#sessionCount += 1;
+    this.#heartbeat.add(ws);
     hub.add(session);
-    ws.on('close', () => {
-      hub.remove(session);
-      this.#sessions.delete(session);
-      session.dispose();
-    });
-    ws.on('message', (raw, isBinary) => {
-      this.#dispatch(session, raw, isBinary).catch((error: unknown) => logger.error({ err: error }, 'client message handler failed'));
-    });
+    ws.on('message', this.#onMessage);
 
     session.connectedAtSeq = hub.lastSeq;
     // A `since` ahead of the log (say, a reset data directory) is a gap: live delivery starts from now.
