@@ -111,11 +111,10 @@ export async function startServerProcess(kind: ServerKind, args: string[] = []):
   };
 }
 
-/** Latency percentiles (ms) over the sampled messages, and how many messages were received. */
+/** How many messages were received, and the latencies (ms) of a sample of them, taken evenly. */
 export interface Received {
   received: number;
-  p50: number;
-  p99: number;
+  latencies: number[];
 }
 
 /** A subscriber process with its N connections open, counting what they receive. */
@@ -126,7 +125,7 @@ export interface SubscriberProcess {
   /** Resolves at the next progress report. */
   progressed(): Promise<void>;
   start(): void;
-  /** Stops counting; resolves with the count and the latency percentiles. */
+  /** Stops counting; resolves with the count and the sampled latencies. */
   finish(): Promise<Received>;
   /** Opens, greets and closes connections `concurrency` at a time for `seconds`; resolves with how many completed. */
   churn(seconds: number, concurrency: number): Promise<number>;

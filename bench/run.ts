@@ -3,7 +3,7 @@
  * beside its baseline from the same run (a bare `ws` server; for the cluster, one process without
  * Redis), in alternated rounds, medians. Every server runs in a process of its own (server-process.ts).
  * BENCH_ONLY=fanout|idle|churn|cluster (comma-separated) picks tables; BENCH_ROUNDS, BENCH_SECONDS,
- * BENCH_SUBSCRIBERS, BENCH_BURST, BENCH_RATE, BENCH_IDLE_CONNECTIONS, BENCH_CHURN_CONCURRENCY,
+ * BENCH_SUBSCRIBERS, BENCH_BURST, BENCH_RATE, BENCH_IN_FLIGHT, BENCH_IDLE_CONNECTIONS, BENCH_CHURN_CONCURRENCY,
  * BENCH_CLUSTER_SUBSCRIBERS tune them; BENCH_PROFILE=<dir> writes each server's CPU profile of each measured window.
  */
 import { cpus, loadavg } from 'node:os';
@@ -21,6 +21,7 @@ const options: FanOutOptions = {
   seconds: Number(env.BENCH_SECONDS ?? 4),
   burst: Number(env.BENCH_BURST ?? 4),
   deliveriesPerSecond: Number(env.BENCH_RATE ?? 40_000),
+  inFlight: Number(env.BENCH_IN_FLIGHT ?? 20_000),
 };
 const BARE = 'bare ws';
 const QBTM = 'qbt-monitor';
@@ -40,9 +41,9 @@ const fanOutColumns: Column<FanOutResult>[] = [
 ];
 
 if (ONLY.has('fanout')) {
-  const { seconds, burst, deliveriesPerSecond } = options;
+  const { seconds, burst, deliveriesPerSecond, inFlight } = options;
   console.log(
-    `fan-out: bursts of ${burst} events per tick, paced to ${fmt(deliveriesPerSecond)} deliveries/s, ${seconds} s per run; CPU of the server process\n`,
+    `fan-out: bursts of ${burst} events per tick, paced to ${fmt(deliveriesPerSecond)} deliveries/s, at most ${fmt(inFlight)} messages in flight, ${seconds} s per run; CPU of the server process\n`,
   );
   const columns = [...fanOutColumns, { heading: 'CPU/msg ratio to bare', value: (r: FanOutResult) => r.cpuPerDelivery, ratio: true }];
   printHeader(['N', 'target'], columns);

@@ -83,11 +83,6 @@ async function churn(command: Extract<SubscriberCommand, { kind: 'churn' }>): Pr
   return completed;
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 const progress = setInterval(() => report({ kind: 'progress', received }), 5);
 const failed = (error: unknown) => report({ kind: 'failed', error: String(error) });
 
@@ -103,8 +98,7 @@ process.on('message', (command: SubscriberCommand) => {
       break;
     case 'finish': {
       counting = false;
-      const sorted = latencies.slice(0, sampled).sort();
-      report({ kind: 'result', received, p50: percentile(sorted, 50), p99: percentile(sorted, 99) });
+      report({ kind: 'result', received, latencies: [...latencies.subarray(0, sampled)] });
       break;
     }
     case 'churn':
