@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { CloseCode, ErrorCode } from '../src/protocol/index.js';
-import { ALIVE_EVERY_MS } from '../src/sources/lifecycle.js';
 import { ADMIN_KEY, READ_KEY, startServer } from './support/server.js';
 import { newDataDir, runService, runToExit, writeConfig } from './support/service-process.js';
 import { connect, connectAuthed } from './support/ws-client.js';
@@ -95,7 +94,7 @@ describe('shutdown', () => {
 });
 
 describe('previous_uptime after kill -9', () => {
-  test('a run killed after a few seconds is reported within the liveness interval of its true uptime', async () => {
+  test('a run killed after a few seconds is reported within a few seconds of its true uptime', async () => {
     const dataDir = newDataDir();
     try {
       const config = writeConfig(dataDir, { auth: keys });
@@ -114,10 +113,8 @@ describe('previous_uptime after kill -9', () => {
       const restart = await client.next((m) => m.data?.event === 'service_restart');
       assert.equal(restart.data.reason, 'unclean_shutdown');
       assert.equal(typeof restart.data.previous_uptime, 'number', 'known, though the run was short');
-      assert.ok(
-        truth - restart.data.previous_uptime <= ALIVE_EVERY_MS / 1000 + 0.5,
-        `${restart.data.previous_uptime} s reported, ${truth} s true`,
-      );
+      // Within a few seconds of the truth, a bound of its own: not derived from the record interval.
+      assert.ok(truth - restart.data.previous_uptime <= 3, `${restart.data.previous_uptime} s reported, ${truth} s true`);
       assert.ok(restart.data.previous_uptime <= truth + 0.5, `${restart.data.previous_uptime} s reported, ${truth} s true`);
       client.close();
       await second.stop();

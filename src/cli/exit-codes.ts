@@ -2,7 +2,7 @@
 export const ExitCode = {
   /** Done, or stopped by SIGINT/SIGTERM. */
   OK: 0,
-  /** The work failed: the server refused `watch`, `keys` found no such key, `serve` stopped uncleanly. */
+  /** The work failed: the server refused `watch`, `keys` found no such key, `serve` stopped uncleanly or its stop overran. */
   FAILURE: 1,
   /** Bad command line: an unknown command or option, a missing or malformed value. */
   USAGE: 64,

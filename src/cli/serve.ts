@@ -8,6 +8,9 @@ import { createLogger, defaultLogFormat, isLogFormat, LOG_FORMATS } from '../ser
 import { DataDirError } from '../store/data-dir.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 
+/** How long a stop may run past `server.shutdown_grace_ms` before the process exits anyway (status 1). */
+export const STOP_MARGIN_MS = 5000;
+
 export const SERVE_USAGE = `Usage: qbt-monitor serve [--host H] [--port P] [--data-dir D] [--config F] [--log-level L] [--log-format F]
 
   --host        interface to listen on (default 127.0.0.1)               QBT_MONITOR_HOST
@@ -53,12 +56,15 @@ export async function serve(argv: string[]): Promise<void> {
   const { createApp } = await import('../server/app.js');
   let stopSignal: NodeJS.Signals | undefined;
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    // Only the first signal stops cleanly: with the handlers gone, a second one ends the process at once.
     const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       stopSignal = signal;
       resolve(signal);
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
 
   // One app per run of the loop: a restart asked for through the API stops it and starts a new one
@@ -110,11 +116,21 @@ export async function serve(argv: string[]): Promise<void> {
     ]);
     const { reason } = outcome;
     logger.info({ reason, signal: stopSignal }, 'stopping');
+    // A stop that hangs (a peer that stopped answering) must not keep the process: past the clients'
+    // grace and a margin, it says where it is stuck and exits.
+    const limitMs = app.liveConfig.current.server.shutdown_grace_ms + STOP_MARGIN_MS;
+    const overrun = setTimeout(() => {
+      const step = app.stopStep ?? 'between steps';
+      logger.error({ reason, step, limit_ms: limitMs }, `stop did not finish within ${limitMs} ms (still at: ${step}): exiting`);
+      process.exit(ExitCode.FAILURE);
+    }, limitMs);
     try {
       await app.stop(reason);
     } catch (err) {
       logger.error({ err }, 'unclean stop');
       process.exit(ExitCode.FAILURE);
+    } finally {
+      clearTimeout(overrun);
     }
     if (!outcome.restart) process.exit(ExitCode.OK);
   }

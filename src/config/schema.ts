@@ -35,7 +35,8 @@ export const ServerConfigSchema = Type.Object(
     shutdown_grace_ms: Type.Integer({
       minimum: 0,
       default: 5000,
-      description: 'On SIGINT/SIGTERM, how long clients get to close after service_stopping before they are cut.',
+      description:
+        'On SIGINT/SIGTERM, how long clients (WebSocket, SSE, HTTP requests in progress) get to close after service_stopping before they are cut; a stop still running 5 s later ends the process with status 1.',
     }),
     send_buffer_soft_bytes: Type.Integer({
       minimum: 1024,

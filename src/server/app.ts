@@ -64,6 +64,7 @@ import { pinoLevel } from './logger.js';
 import { createPrometheusExporter } from './prometheus.js';
 import { RequestError, type RequestHandlers } from './ws/dispatch.js';
 import { SseServer } from './sse/sse-server.js';
+import { StopSteps } from './stop-steps.js';
 import { WsServer } from './ws/ws-server.js';
 
 export interface AppOptions {
@@ -106,6 +107,8 @@ export interface App {
   readonly restartRequested: Promise<StopReason>;
   /** Whether the database and the data directory take writes (`/healthz`, `/metrics`). */
   readonly storeHealth: StoreHealth;
+  /** The step a stop is at, for a stop that overruns to name; undefined when none runs. */
+  readonly stopStep: string | undefined;
 }
 
 /** Builds the app; a failure about the data directory's files comes out as a DataDirError naming the file and the way out. */
@@ -289,6 +292,7 @@ async function assembleApp(options: AppOptions): Promise<App> {
   pruneTimer.unref();
 
   let stopping: Promise<void> | undefined;
+  const stopSteps = new StopSteps();
   let configWatcher: ConfigFileWatcher | undefined;
   let storeWatch: StoreWatch | undefined;
   let requestRestart: (reason?: StopReason) => void = () => {};
@@ -335,6 +339,9 @@ async function assembleApp(options: AppOptions): Promise<App> {
     requestRestart,
     restartRequested,
     storeHealth,
+    get stopStep() {
+      return stopSteps.current;
+    },
     async start() {
       await http.listen({ host: config.server.host, port: config.server.port });
       const { port } = http.server.address() as AddressInfo;
@@ -365,31 +372,45 @@ async function assembleApp(options: AppOptions): Promise<App> {
     },
     stop(reason) {
       stopping ??= (async () => {
+        // In-flight HTTP requests get the same grace as WebSocket clients, counted from now.
+        const cutHttpAt = Date.now() + liveConfig.current.server.shutdown_grace_ms;
         configWatcher?.stop();
         storeWatch?.stop();
         ws.startDraining();
         sse.startDraining();
-        await collector.stop();
-        await components.stop();
+        await stopSteps.run('system metrics collector', () => collector.stop());
+        await stopSteps.run('components (qBittorrent, clipboard)', () => components.stop());
         lifecycle.announceStopping(reason);
         clusterAlerts.stop();
-        await alerts.stop();
-        await bus.flush();
-        await notifier.stop();
-        await ws.closeAll(CloseCode.GOING_AWAY, 'service_stopping', liveConfig.current.server.shutdown_grace_ms);
+        await stopSteps.run('alert engine', () => alerts.stop());
+        await stopSteps.run('delivering the events published so far', () => bus.flush());
+        await stopSteps.run('notification targets', () => notifier.stop());
+        await stopSteps.run('closing WebSocket clients', () =>
+          ws.closeAll(CloseCode.GOING_AWAY, 'service_stopping', liveConfig.current.server.shutdown_grace_ms),
+        );
         sse.closeAll();
         clearInterval(pruneTimer);
         prometheus.stop();
         stopLoggingEvents();
-        await history.stop();
+        await stopSteps.run('metric history', () => history.stop());
         hub.close();
-        await cluster?.close();
-        await http.close();
+        await stopSteps.run('closing the Redis connection', () => cluster?.close());
+        await stopSteps.run('HTTP requests in progress', () => closeHttp(http, cutHttpAt));
         db.close();
       })();
       return stopping;
     },
   };
+}
+
+/** Closes the HTTP server; connections still busy at `cutAt` (a request body that stopped coming) are cut then. */
+async function closeHttp(http: FastifyInstance, cutAt: number): Promise<void> {
+  const cut = setTimeout(() => http.server.closeAllConnections(), Math.max(0, cutAt - Date.now()));
+  try {
+    await http.close();
+  } finally {
+    clearTimeout(cut);
+  }
 }
 
 /** The config file's value, or `{}` when there is none or it cannot be used (the watcher reports that). */
