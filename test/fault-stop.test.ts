@@ -52,12 +52,14 @@ async function stalledRequest(port: number): Promise<Socket> {
 }
 
 describe('a bounded stop', () => {
-  test('a request whose body stopped coming is cut once the grace is over; the service exits cleanly', async () => {
+  test('a request whose body stopped coming is cut once the grace is over; the service exits cleanly', async (t) => {
     await withService({}, async (service) => {
       const socket = await stalledRequest(service.port);
       const cut = once(socket, 'close');
+      const signalledAt = Date.now();
       service.child.kill('SIGTERM');
       assert.equal(await withTimeout(service.exited, GRACE_MS + STOP_MARGIN_MS - 1000, 'service did not exit'), ExitCode.OK);
+      t.diagnostic(`stalled request: exit 0 ${Date.now() - signalledAt} ms after SIGTERM (grace ${GRACE_MS} ms)`);
       await withTimeout(cut, 1000, 'the stalled request was not cut');
       assert.doesNotMatch(service.stderr(), /stop did not finish/);
     });
@@ -77,7 +79,7 @@ describe('a bounded stop', () => {
 
   test('a stop stuck on a frozen Redis ends the process past the grace and the margin, naming the step', {
     skip: redisSkipReason(),
-  }, async () => {
+  }, async (t) => {
     const redis = await startRedis();
     try {
       await withService({ cluster: { redis_url: redis.url, node_id: 'frozen' } }, async (service) => {
@@ -85,9 +87,11 @@ describe('a bounded stop', () => {
         // SIGSTOP: the connection stays open and nothing answers, as with a hung Redis host.
         process.kill(redis.pid!, 'SIGSTOP');
         try {
+          const signalledAt = Date.now();
           service.child.kill('SIGTERM');
           const limitMs = GRACE_MS + STOP_MARGIN_MS;
           assert.equal(await withTimeout(service.exited, limitMs + 5000, 'service did not exit'), ExitCode.FAILURE);
+          t.diagnostic(`frozen Redis: exit 1 ${Date.now() - signalledAt} ms after SIGTERM (limit ${limitMs} ms)`);
           assert.equal((await client.waitClosed()).code, 1006, 'cut with the process');
           const [, step] = /stop did not finish within (?:\d+) ms \(still at: ([^)]+)\): exiting/.exec(service.stderr()) ?? [];
           assert.equal(step, 'delivering the events published so far', service.stderr());
