@@ -21,6 +21,7 @@ import {
   EVENT_TYPES,
   EventName,
   ServerMessageType,
+  TORRENT_LIFECYCLE_SUBTYPES,
 } from '../src/protocol/index.js';
 
 const ROOT = new URL('..', import.meta.url);
@@ -139,6 +140,8 @@ export function pythonProtocol(): string {
       ...assignTuple('EVENT_TYPES: Tuple[str, ...]', EVENT_TYPES),
       ...comment(docsOf(PROTOCOL.messageTypes, 'DURABLE_EVENT_TYPES').own),
       ...assignTuple('DURABLE_EVENT_TYPES: FrozenSet[str]', durable, frozenset),
+      ...comment(docsOf(PROTOCOL.messageTypes, 'TORRENT_LIFECYCLE_SUBTYPES').own),
+      ...assignTuple('TORRENT_LIFECYCLE_SUBTYPES: FrozenSet[str]', [...TORRENT_LIFECYCLE_SUBTYPES], frozenset),
       '#: Every type the server sends.',
       ...assignTuple('SERVER_MESSAGE_TYPES: Tuple[str, ...]', Object.values(ServerMessageType)),
       '#: Every type a client may send.',

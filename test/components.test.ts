@@ -4,7 +4,9 @@
  * edit changes the clipboard poll rate at once.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { validateConfig } from '../src/config/validate.js';
@@ -12,6 +14,8 @@ import { createInMemoryClipboardAddStore } from '../src/store/clipboard-add-stor
 import { createInMemorySeenStore } from '../src/store/seen-store.js';
 import { createComponents } from '../src/sources/components.js';
 import { QbittorrentWebUiClient } from '../src/sources/qbittorrent/webui-client.js';
+import { openDatabase } from '../src/store/database.js';
+import { createSqliteTorrentLifecycleStore } from '../src/store/torrent-lifecycle-store.js';
 import { qbittorrentNoxVersion, qbittorrentSkipReason, type QbittorrentNox, startQbittorrent } from './support/qbittorrent-nox.js';
 import { rest } from './support/rest.js';
 import { READ_KEY, startServer, type TestServer } from './support/server.js';
@@ -188,6 +192,8 @@ describe('without qBittorrent configured or a clipboard', () => {
     let config = validateConfig({ clipboard: { enabled: true } }, 'test');
     const published: Array<[string, unknown]> = [];
     let clipboardSeen = () => {};
+    const dataDir = mkdtempSync(join(tmpdir(), 'qbtm-components-'));
+    const db = openDatabase(dataDir);
     const components = createComponents({
       config: () => config,
       publish: (name: string, data: object) => {
@@ -196,6 +202,7 @@ describe('without qBittorrent configured or a clipboard', () => {
       },
       seen: createInMemorySeenStore(),
       clipboardAdds: createInMemoryClipboardAddStore(),
+      torrentLifecycle: createSqliteTorrentLifecycleStore(db),
       logger: pino({ level: 'silent' }),
       quietWhenOff: true,
     });
@@ -225,6 +232,8 @@ describe('without qBittorrent configured or a clipboard', () => {
       ]);
     } finally {
       await components.stop();
+      db.close();
+      rmSync(dataDir, { recursive: true, force: true });
       if (savedDisplay !== undefined) process.env.DISPLAY = savedDisplay;
       if (savedWayland !== undefined) process.env.WAYLAND_DISPLAY = savedWayland;
     }

@@ -139,7 +139,7 @@ describe('Prometheus exposition', () => {
     assert.equal(sampleValue(families, 'qbtm_websocket_connections'), 1);
     const published = sampleValue(families, 'qbtm_events_published_total', { type: 'performance' })!;
     assert.ok(published > 0 && published <= server.app.hub.stats.published.performance);
-    assert.equal(families.get('qbtm_events_published_total')?.samples.length, 5, 'one series per event type');
+    assert.equal(families.get('qbtm_events_published_total')?.samples.length, 6, 'one series per event type');
     assert.ok(sampleValue(families, 'qbtm_websocket_messages_sent_total')! > 0);
     assert.equal(sampleValue(families, 'qbtm_alerts_active', { type: 'render', level: 'warning' }), 1);
     assert.equal(sampleValue(families, 'qbtm_event_last_seq'), server.app.hub.lastSeq);

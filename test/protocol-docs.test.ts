@@ -53,7 +53,7 @@ describe('docs/asyncapi.yaml', () => {
         .all()
         .map((c) => c.address())
         .sort(),
-      ['/ws', '/ws/alerts', '/ws/performance', '/ws/status'],
+      ['/ws', '/ws/alerts', '/ws/performance', '/ws/status', '/ws/torrents'],
     );
 
     const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
@@ -70,7 +70,11 @@ describe('docs/asyncapi.yaml', () => {
         case 'connection':
           return data.status === 'connected' ? 'connectionAck' : 'connectionError';
         case 'performance':
+          if (message.meta?.event === 'performance.qbittorrent') return 'qbittorrentTransfer';
           return data.metric_name === undefined ? 'systemMetrics' : 'customMetric';
+        case 'torrent':
+          if (message.meta?.event === 'torrent.list') return 'torrentList';
+          return message.meta?.event === 'torrent.updated' ? 'torrentUpdated' : 'torrentLifecycle';
         case 'alert':
           return data.status === 'active' ? 'alertActive' : 'alertResolved';
         case 'status':
@@ -179,6 +183,34 @@ describe('docs/asyncapi.yaml', () => {
         updated_by: 'system',
         restart_required: [],
       });
+      const torrent = {
+        hash: 'c'.repeat(40),
+        name: 'ubuntu.iso',
+        state: 'downloading',
+        progress: 0.5,
+        size: 4096,
+        category: 'iso',
+        tags: ['linux'],
+        save_path: '/downloads',
+        added_on: now,
+        completion_on: null,
+        source: 'clipboard' as const,
+      };
+      server.app.publish('torrent.added', torrent);
+      server.app.publish('torrent.updated', {
+        changed: { [torrent.hash]: { ...torrent, dl_speed: 1, up_speed: 0, eta: 60, ratio: 0, num_seeds: 1, num_leechs: 0 } },
+        removed: ['d'.repeat(40)],
+      });
+      server.app.publish('performance.qbittorrent', {
+        dl_speed: 1,
+        up_speed: 0,
+        dl_session_bytes: 10,
+        up_session_bytes: 0,
+        free_space_on_disk: 1e9,
+        connection_status: 'firewalled',
+        dht_nodes: 0,
+        torrents: { total: 1, downloading: 1, seeding: 0, stopped: 0, stalled: 0, errored: 0, checking: 0, queued: 0, other: 0 },
+      });
       server.app.publish('system.test_done', { event: 'test_done', service: 'qbittorrent_monitor' });
       await client.next((m) => m.data?.event === 'test_done');
       client.close();
@@ -216,6 +248,10 @@ describe('docs/asyncapi.yaml', () => {
       'subscribed',
       'unsubscribed',
       'resumed',
+      'qbittorrentTransfer',
+      'torrentLifecycle',
+      'torrentList',
+      'torrentUpdated',
     ]) {
       assert.ok(seen.has(name), `a real ${name} message was checked`);
     }

@@ -54,7 +54,7 @@ function seenStoreSuite({ name, skip, setUp, open }: Implementation<OpenStore>):
       const { store, close } = open();
       try {
         assert.equal(store.has(SINTEL), false);
-        store.add(SINTEL);
+        store.add(SINTEL, 'clipboard');
         assert.equal(store.has(SINTEL), true);
         assert.equal(store.has(V2), false);
       } finally {
@@ -65,7 +65,7 @@ function seenStoreSuite({ name, skip, setUp, open }: Implementation<OpenStore>):
     test('adding a key again changes nothing; info-hashes and .torrent URLs are keys alike', () => {
       const { store, close } = open();
       try {
-        for (const key of [SINTEL, V2, TORRENT_URL, SINTEL, TORRENT_URL]) store.add(key);
+        for (const key of [SINTEL, V2, TORRENT_URL, SINTEL, TORRENT_URL]) store.add(key, 'api');
         assert.deepEqual(
           [SINTEL, V2, TORRENT_URL].map((key) => store.has(key)),
           [true, true, true],
@@ -78,9 +78,22 @@ function seenStoreSuite({ name, skip, setUp, open }: Implementation<OpenStore>):
     test('keys are compared exactly: normalising an info-hash is the caller’s work', () => {
       const { store, close } = open();
       try {
-        store.add(SINTEL);
+        store.add(SINTEL, 'clipboard');
         assert.equal(store.has(SINTEL.toUpperCase()), false);
         assert.equal(store.has(`${SINTEL} `), false);
+      } finally {
+        close();
+      }
+    });
+
+    test('remembers who added each torrent: the clipboard or the REST API; the first add wins', () => {
+      const { store, close } = open();
+      try {
+        assert.equal(store.sourceOf(SINTEL), undefined);
+        store.add(SINTEL, 'clipboard');
+        store.add(V2, 'api');
+        store.add(SINTEL, 'api');
+        assert.deepEqual([store.sourceOf(SINTEL), store.sourceOf(V2), store.sourceOf(TORRENT_URL)], ['clipboard', 'api', undefined]);
       } finally {
         close();
       }
@@ -90,7 +103,7 @@ function seenStoreSuite({ name, skip, setUp, open }: Implementation<OpenStore>):
       const { store, close } = open();
       try {
         const keys = Array.from({ length: 2000 }, (_, i) => i.toString(16).padStart(40, '0'));
-        for (const key of keys) store.add(key);
+        for (const key of keys) store.add(key, 'clipboard');
         assert.ok(keys.every((key) => store.has(key)));
         assert.equal(store.has('f'.repeat(40)), false);
       } finally {
@@ -105,9 +118,10 @@ function seenStoreSuite({ name, skip, setUp, open }: Implementation<OpenStore>):
           t.skip('kept in memory: forgotten on restart by design');
           return;
         }
-        store.add(SINTEL);
+        store.add(SINTEL, 'api');
         const reopened = reopen();
         assert.equal(reopened.has(SINTEL), true);
+        assert.equal(reopened.sourceOf(SINTEL), 'api', 'who added it, too');
         assert.equal(reopened.has(V2), false);
       } finally {
         close();

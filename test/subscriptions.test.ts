@@ -60,7 +60,7 @@ describe('subscriptions', () => {
     assert.equal(reply.type, 'subscribed');
     assert.deepEqual(reply.data.events, ['alert.cpu']);
     assert.deepEqual(reply.data.subscriptions, [{ pattern: 'alert.cpu', filters: { level: ['warning', 'critical'] } }]);
-    assert.deepEqual(reply.data.unfiltered_types, ['performance', 'status', 'config', 'system']);
+    assert.deepEqual(reply.data.unfiltered_types, ['performance', 'status', 'config', 'system', 'torrent']);
 
     server.app.publish('alert.cpu', cpuAlert('info', 'a-info'));
     server.app.publish('alert.cpu', cpuAlert('warning', 'a-warning'));

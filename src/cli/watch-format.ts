@@ -1,5 +1,13 @@
 /** How `qbt-monitor watch` prints an event: one line, coloured by severity when the terminal allows it. */
-import { type AlertActive, type AlertResolved, type EventType, eventNameOf, type ServerMessage } from '../client/index.js';
+import {
+  type AlertActive,
+  type AlertResolved,
+  type EventType,
+  eventNameOf,
+  type QbittorrentTransfer,
+  type ServerMessage,
+  type TorrentLifecycle,
+} from '../client/index.js';
 
 const ANSI = { red: 31, green: 32, yellow: 33, cyan: 36, bold: 1, dim: 2 } as const;
 export type Colour = keyof typeof ANSI;
@@ -7,6 +15,14 @@ export type Paint = (colour: Colour, text: string) => string;
 
 const LEVEL_COLOUR: Readonly<Record<string, Colour>> = { critical: 'red', warning: 'yellow', info: 'cyan' };
 const GOOD_STATUS = new Set(['running', 'connected', 'ok', 'healthy']);
+/** The torrent lifecycle, as a user would say it. */
+const LIFECYCLE: Readonly<Record<string, { word: string; colour: Colour }>> = {
+  'torrent.added': { word: 'ADDED', colour: 'cyan' },
+  'torrent.completed': { word: 'COMPLETED', colour: 'green' },
+  'torrent.errored': { word: 'ERRORED', colour: 'red' },
+  'torrent.stalled': { word: 'STALLED', colour: 'yellow' },
+  'torrent.removed': { word: 'REMOVED', colour: 'dim' },
+};
 const BAD_STATUS = new Set(['error', 'failed', 'disconnected', 'stopped', 'unreachable']);
 
 /** Colours when `enabled`, plain text otherwise. */
@@ -31,6 +47,7 @@ function summary(message: ServerMessage<EventType>, paint: Paint): string {
     case 'performance': {
       const { data } = message;
       if ('metric_name' in data) return `${text(data.value)}${data.unit ? ` ${text(data.unit)}` : ''}  ${fields(data.tags)}`.trimEnd();
+      if ('dl_speed' in data) return transfer(data);
       return `cpu ${percent(data.cpu_percent)}  mem ${percent(data.memory_percent)}  disk ${percent(data.disk_usage_percent)}  procs ${text(data.process_count)}`;
     }
     case 'alert': {
@@ -59,6 +76,12 @@ function summary(message: ServerMessage<EventType>, paint: Paint): string {
     }
     case 'system':
       return fields(message.data, ['event']);
+    case 'torrent': {
+      const { data } = message;
+      if ('torrents' in data) return `${data.torrents.length} torrents`;
+      if ('changed' in data) return `${Object.keys(data.changed).length} changed, ${data.removed.length} removed`;
+      return torrent(eventNameOf(message) ?? '', data, paint);
+    }
     default: {
       const unhandled: never = message;
       return fields((unhandled as { data?: unknown }).data);
@@ -72,6 +95,32 @@ function management(data: AlertActive | AlertResolved, paint: Paint): string {
   const comment = data.acknowledgement ? `: ${text(data.acknowledgement)}` : '';
   const acknowledged = data.acknowledged_by === undefined ? '' : `  ${paint('cyan', `[ACK by ${text(data.acknowledged_by)}${comment}]`)}`;
   return `${silenced}${acknowledged}`;
+}
+
+/** `[COMPLETED] "ubuntu.iso"  100.0% of 5.7 GiB  stalledUP  category=iso tags=linux  from the clipboard`. */
+function torrent(name: string, data: TorrentLifecycle, paint: Paint): string {
+  const { word, colour } = LIFECYCLE[name] ?? { word: name, colour: 'bold' };
+  const labels = [data.category && `category=${text(data.category)}`, data.tags.length > 0 && `tags=${text(data.tags)}`].filter(Boolean);
+  const source = data.source === 'qbittorrent' ? '' : `  from ${data.source === 'clipboard' ? 'the clipboard' : 'the REST API'}`;
+  return `${paint(colour, `[${word}]`)} "${text(data.name)}"  ${percent(data.progress * 100)} of ${bytes(data.size)}  ${text(data.state)}${labels.length > 0 ? `  ${labels.join(' ')}` : ''}${source}`;
+}
+
+/** `down 1.2 MiB/s  up 20.0 KiB/s  4 torrents (1 downloading, 2 seeding, 1 stopped)  free 120.0 GiB  firewalled`. */
+function transfer(data: QbittorrentTransfer): string {
+  const { total, ...groups } = data.torrents;
+  const counted = Object.entries(groups as Record<string, number>)
+    .filter(([, count]) => count > 0)
+    .map(([group, count]) => `${count} ${group}`);
+  const free = data.free_space_on_disk === null ? '' : `  free ${bytes(data.free_space_on_disk)}`;
+  return `down ${bytes(data.dl_speed)}/s  up ${bytes(data.up_speed)}/s  ${total} torrents${counted.length > 0 ? ` (${counted.join(', ')})` : ''}${free}  ${data.connection_status}`;
+}
+
+/** Bytes in binary units, as qBittorrent shows them. */
+function bytes(value: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let unit = 0;
+  for (let n = value; n >= 1024 && unit < units.length - 1; n /= 1024) unit += 1;
+  return unit === 0 ? `${value} B` : `${(value / 1024 ** unit).toFixed(1)} ${units[unit]}`;
 }
 
 function percent(value: unknown): string {

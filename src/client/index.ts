@@ -14,6 +14,17 @@ export type { EventPattern } from '../protocol/events.js';
 export { ALERT_LEVEL_RANK, isEventMessage } from '../protocol/narrow.js';
 export { EVENT_TYPES, type EventType, type ServerMessageType } from '../protocol/message-types.js';
 export type {
+  QbittorrentTransfer,
+  TorrentField,
+  TorrentLifecycle,
+  TorrentList,
+  TorrentRow,
+  TorrentSource,
+  TorrentUpdated,
+} from '../protocol/torrents.js';
+export { TORRENT_STATE_GROUPS, type TorrentStateGroup, torrentStateGroup } from '../protocol/torrent-groups.js';
+export { applyTorrentUpdate } from '../protocol/torrent-updates.js';
+export type {
   AddedLink,
   AlertActive,
   AlertLevel,

@@ -8,8 +8,8 @@ import { MAX_PATTERNS_PER_REQUEST } from '../protocol/limits.js';
 import { type EventType, isEventType } from '../protocol/message-types.js';
 import type { SubscriptionsPayload } from '../protocol/server-messages.js';
 
-/** The field of `data` that names each type's subtype: `alert.cpu` carries `data.type === "cpu"`. */
-const SUBTYPE_FIELD: Readonly<Record<EventType, string>> = {
+/** The field of `data` that names each type's subtype: `alert.cpu` carries `data.type === "cpu"` (torrent events have none: only `meta.event`). */
+const SUBTYPE_FIELD: Readonly<Partial<Record<EventType, string>>> = {
   performance: 'metric_name',
   alert: 'type',
   status: 'component',
@@ -27,7 +27,8 @@ interface EventLike {
 export function eventNameOf(message: EventLike): string | undefined {
   if (!isEventType(message.type)) return undefined;
   if (message.meta?.event !== undefined) return message.meta.event;
-  const subtype = (message.data as Record<string, unknown> | undefined)?.[SUBTYPE_FIELD[message.type]];
+  const field = SUBTYPE_FIELD[message.type];
+  const subtype = field === undefined ? undefined : (message.data as Record<string, unknown> | undefined)?.[field];
   if (typeof subtype === 'string') return `${message.type}.${subtype}`;
   // System samples carry no metric_name; custom metrics do.
   return message.type === 'performance' ? 'performance.system' : undefined;

@@ -241,6 +241,12 @@ export const AlertsConfigSchema = Type.Object(
       default: 30,
       description: 'How long status.qbittorrent_client may stay disconnected or auth_failed before alert.qbittorrent fires.',
     }),
+    qbittorrent_free_space_below: Type.Number({
+      minimum: 0,
+      default: 5_368_709_120,
+      description:
+        "alert.disk when qBittorrent's free_space_on_disk (where it saves by default) is below this many bytes (default 5 GiB); 0 turns it off.",
+    }),
   },
   section,
 );
@@ -274,6 +280,24 @@ export const QbittorrentConfigSchema = Type.Object(
       maximum: 3600,
       default: 30,
       description: 'Longest wait between reconnect attempts (exponential backoff from 1 s, with jitter).',
+    }),
+    sync_interval: Type.Number({
+      minimum: 0.1,
+      maximum: 3600,
+      default: 1,
+      description: "Seconds between requests of qBittorrent's torrent list changes (sync/maindata) while connected.",
+    }),
+  },
+  section,
+);
+
+export const TorrentsConfigSchema = Type.Object(
+  {
+    stalled_after: Type.Number({
+      minimum: 1,
+      maximum: 604800,
+      default: 300,
+      description: 'Seconds a download may go without progress before torrent.stalled (and its alert.torrent).',
     }),
   },
   section,
@@ -463,6 +487,7 @@ export const ConfigSchema = Type.Object(
     metrics: MetricsConfigSchema,
     alerts: AlertsConfigSchema,
     qbittorrent: QbittorrentConfigSchema,
+    torrents: TorrentsConfigSchema,
     clipboard: ClipboardConfigSchema,
     cluster: ClusterConfigSchema,
     notifications: NotificationsConfigSchema,

@@ -85,6 +85,8 @@ export function startSession(apiKey: string, store: DashboardStore, events: Sess
     status: (data, message) => store.applyStatus(data, message),
     config: (data, message) => store.applyConfig(data, message),
     system: (data, message) => store.applySystem(data, message),
+    // No view of the page shows torrents: their events pass by.
+    torrent: () => undefined,
   };
   const handlers = [
     client.on('state', ({ newState }) => {

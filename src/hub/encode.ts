@@ -14,3 +14,9 @@ export function eventEnvelope(event: HubEvent, extraMeta?: Meta): object {
 export function encodeFrame(event: HubEvent, extraMeta?: Meta): Buffer {
   return Buffer.from(JSON.stringify(eventEnvelope(event, extraMeta)));
 }
+
+/** The bytes of an event whose `data` is already JSON (a large snapshot encoded once and sent to many). */
+export function encodeFrameWithData(event: Omit<HubEvent, 'data'>, dataJson: string, extraMeta?: Meta): Buffer {
+  const { data: _none, meta, ...head } = eventEnvelope({ ...event, data: {} } as HubEvent, extraMeta) as { data: unknown; meta: Meta };
+  return Buffer.from(`${JSON.stringify(head).slice(0, -1)},"data":${dataJson},"meta":${JSON.stringify(meta)}}`);
+}

@@ -1,10 +1,10 @@
 /** The unit that flows from sources through the bus to the hub: an event with its envelope fields stamped, its data typed by its type. */
 import {
-  DURABLE_EVENT_TYPES,
   type EventDataOf,
   type EventNameOf,
   type EventType,
   type EventTypeData,
+  isDurableEvent,
   parseEventName,
 } from '../protocol/index.js';
 import { isoNow, newMessageId } from '../protocol/envelope.js';
@@ -41,6 +41,6 @@ export function createEvent<N extends EventNameOf>(name: N, data: EventDataOf<N>
   return { name, type: parsed.type, subtype: parsed.subtype, id: newMessageId(parsed.type), timestamp: isoNow(now), data } as HubEvent;
 }
 
-export function isDurable(event: Pick<HubEvent, 'type'>): boolean {
-  return DURABLE_EVENT_TYPES.has(event.type);
+export function isDurable(event: Pick<HubEvent, 'type' | 'subtype'>): boolean {
+  return isDurableEvent(event.type, event.subtype);
 }

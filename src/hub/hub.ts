@@ -2,11 +2,11 @@
  * The hub: receives every event from the bus, keeps the connect-time state, and fans each event out
  * to the subscribers whose endpoint and subscriptions match it, encoding it once for all of them.
  */
-import type { EventType } from '../protocol/index.js';
+import { EventName, type EventType, type TorrentRow } from '../protocol/index.js';
 import { newMessageId } from '../protocol/envelope.js';
 import type { Bus } from './bus.js';
-import { encodeFrame } from './encode.js';
-import type { HubEvent } from './event.js';
+import { encodeFrame, encodeFrameWithData } from './encode.js';
+import { createEvent, type HubEvent, isDurable } from './event.js';
 import { type EventLog, isWhole } from './event-log.js';
 import { type ActiveAlert, StateCache } from './state-cache.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -74,15 +74,17 @@ export class Hub {
   readonly #maxReplay: number;
   readonly #onLogError: (error: unknown) => void;
   readonly #unsubscribe: () => void;
+  readonly #node: string | undefined;
   /** Live events that arrived while the state was being restored: recorded after it, so that none is overwritten by an older one. */
   #arrivedWhileRestoring: HubEvent[] | undefined;
   #lastSeq = 0;
-  readonly stats: HubStats = { published: { performance: 0, alert: 0, status: 0, config: 0, system: 0 } };
+  readonly stats: HubStats = { published: { performance: 0, alert: 0, status: 0, config: 0, system: 0, torrent: 0 } };
 
   private constructor({ bus, log, maxReplayEvents, onLogError }: HubOptions) {
     this.#log = log;
     this.#maxReplay = maxReplayEvents;
     this.#onLogError = onLogError;
+    this.#node = bus.node;
     this.#unsubscribe = bus.subscribe((event) => this.#fanOut(event));
   }
 
@@ -140,6 +142,19 @@ export class Hub {
   /** The event log's epoch: a client's `seq` means something here only if it came with this epoch. */
   get epoch(): string {
     return this.#log.epoch;
+  }
+
+  /** The torrent table as the `torrent.updated` events fanned out have made it (read only). */
+  torrents(): ReadonlyMap<string, Readonly<TorrentRow>> {
+    return this.#state.torrents();
+  }
+
+  /** Sends the whole torrent table as `torrent.list` (`meta.snapshot`), if the subscriber takes it. */
+  sendTorrentList(subscriber: Subscriber): void {
+    // The data is the cached JSON of the table; the event itself only routes it.
+    const list = { ...createEvent(EventName.torrentList, { torrents: [] }), ...(this.#node !== undefined && { node: this.#node }) };
+    if (!this.#wants(subscriber, list)) return;
+    subscriber.replay(list, encodeFrameWithData(list, this.#state.torrentListJson(), { snapshot: true }));
   }
 
   /**
@@ -219,6 +234,8 @@ export class Hub {
   }
 
   #fanOut(event: HubEvent): void {
+    // A client's torrent table is the one of the qBittorrent its own node watches (in a cluster, each node may watch its own).
+    if (event.type === 'torrent' && event.node !== this.#node && !isDurable(event)) return;
     if (this.#arrivedWhileRestoring) this.#arrivedWhileRestoring.push(event);
     else this.#state.record(event);
     if (event.seq !== undefined) this.#lastSeq = event.seq;

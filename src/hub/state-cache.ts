@@ -1,8 +1,9 @@
 /**
  * The current state a new client is sent on connect: each node's latest system sample and component
- * statuses (one node, `undefined`, in one process), and every active alert.
+ * statuses (one node, `undefined`, in one process), every active alert, and the torrent table as the
+ * `torrent.updated` deltas clients were sent have made it.
  */
-import { type AlertActive, EventName } from '../protocol/index.js';
+import { type AlertActive, applyTorrentUpdate, dataOf, EventName, type TorrentRow } from '../protocol/index.js';
 import type { HubEvent } from './event.js';
 
 export interface ActiveAlert {
@@ -19,6 +20,9 @@ export class StateCache {
   /** By node and event name: two nodes' `status.qbittorrent_client` are two components. */
   readonly #statuses = new Map<string, HubEvent>();
   readonly #activeAlerts = new Map<string, ActiveAlert>();
+  readonly #torrents = new Map<string, TorrentRow>();
+  /** `data` of `torrent.list` as JSON, until the table changes. */
+  #torrentListJson: string | undefined;
 
   /** Keeps what a new client needs of the event; every event type says here what of it is state. */
   record(event: HubEvent): void {
@@ -43,11 +47,30 @@ export class StateCache {
       case 'config':
       case 'system':
         return;
+      // The lifecycle is news; the table is state, kept from the deltas clients were sent.
+      case 'torrent': {
+        const update = dataOf(event, EventName.torrentUpdated);
+        if (!update) return;
+        applyTorrentUpdate(this.#torrents, update);
+        this.#torrentListJson = undefined;
+        return;
+      }
       default: {
         const unhandled: never = event;
         throw new Error(`no connect-time state rule for ${(unhandled as HubEvent).type} events`);
       }
     }
+  }
+
+  /** The torrent table (read only: the cache's own rows). */
+  torrents(): ReadonlyMap<string, Readonly<TorrentRow>> {
+    return this.#torrents;
+  }
+
+  /** `data` of `torrent.list`, encoded once per change of the table. */
+  torrentListJson(): string {
+    this.#torrentListJson ??= JSON.stringify({ torrents: [...this.#torrents.values()] });
+    return this.#torrentListJson;
   }
 
   activeAlert(alertId: string): ActiveAlert | undefined {

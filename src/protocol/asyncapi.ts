@@ -57,7 +57,7 @@ export function buildAsyncApi(version: string): object {
       title: 'qbt-monitor WebSocket API',
       version,
       description:
-        'Real-time performance, alerts, component status, config changes and system events. ' +
+        "Real-time performance, alerts, component status, config changes, system events and qBittorrent's torrents. " +
         'Generated from src/protocol by `npm run asyncapi`; docs/protocol.md explains the semantics.',
     },
     defaultContentType: 'application/json',

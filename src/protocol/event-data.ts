@@ -7,6 +7,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { EventName } from './events.js';
 import type { EventType } from './message-types.js';
 import { NotificationTestData } from './notifications.js';
+import { QbittorrentTransferData, TorrentLifecycleData, TorrentListData, TorrentUpdatedData } from './torrents.js';
 
 const IsoTime = Type.String({ format: 'date-time' });
 const Open = { additionalProperties: true } as const;
@@ -342,6 +343,14 @@ export const EVENT_DATA = {
   [EventName.systemClusterDegraded]: ClusterLinkData,
   [EventName.systemClusterRecovered]: ClusterLinkData,
   [EventName.systemNotificationTest]: NotificationTestData,
+  [EventName.performanceQbittorrent]: QbittorrentTransferData,
+  [EventName.torrentAdded]: TorrentLifecycleData,
+  [EventName.torrentCompleted]: TorrentLifecycleData,
+  [EventName.torrentErrored]: TorrentLifecycleData,
+  [EventName.torrentStalled]: TorrentLifecycleData,
+  [EventName.torrentRemoved]: TorrentLifecycleData,
+  [EventName.torrentList]: TorrentListData,
+  [EventName.torrentUpdated]: TorrentUpdatedData,
 } as const satisfies Record<EventName, TSchema>;
 
 /**
@@ -355,6 +364,7 @@ export const OPEN_EVENT_DATA = {
   status: ComponentStatusData,
   config: Type.Never(),
   system: SystemEventData,
+  torrent: Type.Never(),
 } as const satisfies Record<EventType, TSchema>;
 
 type KnownEventData = { [N in keyof typeof EVENT_DATA]: Static<(typeof EVENT_DATA)[N]> };

@@ -15,6 +15,14 @@ export const EventName = {
   systemClusterRecovered: 'system.cluster_recovered',
   /** Sent by `POST /api/v1/notifications/{name}/test` to that target only; never published. */
   systemNotificationTest: 'system.notification_test',
+  performanceQbittorrent: 'performance.qbittorrent',
+  torrentAdded: 'torrent.added',
+  torrentCompleted: 'torrent.completed',
+  torrentErrored: 'torrent.errored',
+  torrentStalled: 'torrent.stalled',
+  torrentRemoved: 'torrent.removed',
+  torrentList: 'torrent.list',
+  torrentUpdated: 'torrent.updated',
 } as const;
 export type EventName = (typeof EventName)[keyof typeof EventName];
 
@@ -33,6 +41,7 @@ export const ENDPOINTS: Readonly<Record<string, readonly EventType[]>> = {
   '/ws/performance': ['performance'],
   '/ws/alerts': ['alert'],
   '/ws/status': ['status'],
+  '/ws/torrents': ['torrent'],
 };
 
 const SUBTYPE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;

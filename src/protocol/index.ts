@@ -10,3 +10,6 @@ export * from './server-messages.js';
 export * from './notifications.js';
 export * from './alert-management.js';
 export * from './rest-reads.js';
+export * from './torrents.js';
+export * from './torrent-groups.js';
+export * from './torrent-updates.js';

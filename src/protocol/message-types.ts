@@ -8,6 +8,7 @@ export const ServerMessageType = {
   status: 'status',
   config: 'config',
   system: 'system',
+  torrent: 'torrent',
   error: 'error',
   pong: 'pong',
   subscribed: 'subscribed',
@@ -38,6 +39,7 @@ export const EVENT_TYPES = [
   ServerMessageType.status,
   ServerMessageType.config,
   ServerMessageType.system,
+  ServerMessageType.torrent,
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -49,10 +51,20 @@ const DURABLE: Readonly<Record<EventType, boolean>> = {
   status: true,
   config: true,
   system: true,
+  // The table's snapshot and deltas are live only; the lifecycle is durable by name (isDurableEvent).
+  torrent: false,
 };
 
 /** Event types recorded in the event log and numbered with `meta.seq` (performance is not: it is conflated). */
 export const DURABLE_EVENT_TYPES: ReadonlySet<EventType> = new Set(EVENT_TYPES.filter((type) => DURABLE[type]));
+
+/** Torrent events that are durable: the lifecycle. The live table's `torrent.list` and `torrent.updated` are not. */
+export const TORRENT_LIFECYCLE_SUBTYPES: ReadonlySet<string> = new Set(['added', 'completed', 'errored', 'stalled', 'removed']);
+
+/** Whether events of this name are recorded in the event log, numbered with `meta.seq` and replayed on resumption. */
+export function isDurableEvent(type: EventType, subtype: string): boolean {
+  return DURABLE_EVENT_TYPES.has(type) || (type === ServerMessageType.torrent && TORRENT_LIFECYCLE_SUBTYPES.has(subtype));
+}
 
 export function isEventType(value: string): value is EventType {
   return (EVENT_TYPES as readonly string[]).includes(value);

@@ -3,6 +3,7 @@
  * Free of schemas (types only from them), so that the SDK's browser bundle stays small.
  */
 import type { AlertLevel, CustomMetric, EventDataOf, SystemMetrics } from './event-data.js';
+import type { QbittorrentTransfer } from './torrents.js';
 import { EventName } from './events.js';
 import { type EventType, isEventType } from './message-types.js';
 import type { ServerMessage } from './server-messages.js';
@@ -27,13 +28,16 @@ export function dataOf<N extends EventName>(event: NamedEvent, name: N): EventDa
   return event.name === name ? (event.data as EventDataOf<N>) : undefined;
 }
 
-/** A performance event told apart by its name: the system sample, or a custom metric. */
-export type PerformanceData = { kind: 'system'; data: SystemMetrics } | { kind: 'custom'; data: CustomMetric };
+/** A performance event told apart by its name: the system sample, qBittorrent's transfer figures, or a custom metric. */
+export type PerformanceData =
+  | { kind: 'system'; data: SystemMetrics }
+  | { kind: 'qbittorrent'; data: QbittorrentTransfer }
+  | { kind: 'custom'; data: CustomMetric };
 
 /** The data of a performance event, typed by what it is; undefined for events of other types. */
 export function performanceOf(event: NamedEvent): PerformanceData | undefined {
   if (event.type !== 'performance') return undefined;
-  return event.name === EventName.performanceSystem
-    ? { kind: 'system', data: event.data as SystemMetrics }
-    : { kind: 'custom', data: event.data as CustomMetric };
+  if (event.name === EventName.performanceSystem) return { kind: 'system', data: event.data as SystemMetrics };
+  if (event.name === EventName.performanceQbittorrent) return { kind: 'qbittorrent', data: event.data as QbittorrentTransfer };
+  return { kind: 'custom', data: event.data as CustomMetric };
 }

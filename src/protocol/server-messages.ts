@@ -23,6 +23,7 @@ import {
   SystemMetricsData,
 } from './event-data.js';
 import type { ServerMessageType } from './message-types.js';
+import { QbittorrentTransferData, TorrentLifecycleData, TorrentListData, TorrentUpdatedData } from './torrents.js';
 
 const IsoTime = Type.String({ format: 'date-time' });
 const Open = { additionalProperties: true } as const;
@@ -149,6 +150,10 @@ export const SERVER_MESSAGES = {
   serviceStopping: { type: 'system', data: ServiceStoppingData },
   systemEvent: { type: 'system', data: SystemEventData },
   clusterLink: { type: 'system', data: ClusterLinkData },
+  qbittorrentTransfer: { type: 'performance', data: QbittorrentTransferData },
+  torrentLifecycle: { type: 'torrent', data: TorrentLifecycleData },
+  torrentList: { type: 'torrent', data: TorrentListData },
+  torrentUpdated: { type: 'torrent', data: TorrentUpdatedData },
   error: { type: 'error', data: ErrorData },
   pong: { type: 'pong', data: undefined },
   subscribed: { type: 'subscribed', data: SubscriptionsData },

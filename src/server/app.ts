@@ -40,6 +40,7 @@ import { createSqliteSeenStore } from '../store/sqlite-seen-store.js';
 import { createSqliteClipboardAddStore } from '../store/sqlite-clipboard-add-store.js';
 import { NotRecordedError, StoreHealth } from '../store/store-health.js';
 import { type StoreWatch, startStoreWatch } from '../store/store-watch.js';
+import { createSqliteTorrentLifecycleStore } from '../store/torrent-lifecycle-store.js';
 import { KeyRing, resolveApiKeys, saveGeneratedKeys } from './api-keys.js';
 import { registerAlertRoutes } from './http/alerts-routes.js';
 import { servedToKey } from './http/auth.js';
@@ -215,6 +216,7 @@ async function assembleApp(options: AppOptions): Promise<App> {
     publish: bus.publish,
     seen: createSqliteSeenStore(db),
     clipboardAdds: createSqliteClipboardAddStore(db),
+    torrentLifecycle: createSqliteTorrentLifecycleStore(db),
     logger,
     quietWhenOff: cluster !== undefined,
   });
@@ -270,7 +272,12 @@ async function assembleApp(options: AppOptions): Promise<App> {
   registerPerformanceRoutes(http, { keys: () => keys, history, config: current });
   registerAlertRoutes(http, { keys: () => keys, alerts: clusterAlerts });
   registerSilenceRoutes(http, { keys: () => keys, silences: alerts });
-  registerTorrentRoutes(http, { keys: () => keys, clipboard: components.clipboard });
+  registerTorrentRoutes(http, {
+    keys: () => keys,
+    clipboard: components.clipboard,
+    qbittorrent: components.qbittorrent,
+    torrents: () => hub.torrents(),
+  });
   registerNotificationRoutes(http, { keys: () => keys, notifier });
   registerEventHistoryRoute(http, { keys: () => keys, log });
   registerStatusRoute(http, {

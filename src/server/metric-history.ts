@@ -7,7 +7,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { type Bus, isOwnEvent } from '../hub/bus.js';
 import type { HubEvent } from '../hub/event.js';
-import { type DataReply, performanceOf } from '../protocol/index.js';
+import { type DataReply, performanceOf, QBITTORRENT_HISTORY_FIGURES, QBITTORRENT_METRIC_PREFIX } from '../protocol/index.js';
 import { isoNow } from '../protocol/envelope.js';
 import {
   type CustomRow,
@@ -90,6 +90,13 @@ export function createMetricHistory(options: {
       const values = SYSTEM_METRICS.map((metric) => readSystemValue(performance.data, metric.name) ?? null);
       if (values.every((value) => value === null)) return;
       systemRows.push({ ts, values });
+    } else if (performance.kind === 'qbittorrent') {
+      // Kept like custom metrics, under reserved names: qbittorrent.dl_speed, ...
+      for (const { figure, unit } of QBITTORRENT_HISTORY_FIGURES) {
+        const value = performance.data[figure];
+        if (typeof value === 'number' && Number.isFinite(value))
+          customRows.push({ name: `${QBITTORRENT_METRIC_PREFIX}.${figure}`, unit, ts, value });
+      }
     } else {
       const { metric_name: name, value, unit } = performance.data;
       // A system figure's name is the system series (the REST API refuses it as a custom metric).

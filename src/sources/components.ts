@@ -7,13 +7,16 @@ import type { Config } from '../config/schema.js';
 import { EventName, type PublishEvent } from '../protocol/index.js';
 import type { ClipboardAddStore } from '../store/clipboard-add-store.js';
 import type { SeenStore } from '../store/seen-store.js';
+import type { TorrentLifecycleStore } from '../store/torrent-lifecycle-store.js';
 import { type ClipboardMonitor, createClipboardMonitor } from './clipboard/monitor.js';
 import { apiResponseTimeEvent } from './custom-metrics/api-response-time.js';
 import { createQbittorrentMonitor, type QbittorrentMonitor, qbittorrentSettings } from './qbittorrent/monitor.js';
+import { createTorrentSync, type TorrentSync, type TorrentSyncSettings } from './qbittorrent/torrent-sync.js';
 
 export interface Components {
   qbittorrent: QbittorrentMonitor;
   clipboard: ClipboardMonitor;
+  torrents: TorrentSync;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Applies a live config change to whichever component it concerns. */
@@ -32,7 +35,13 @@ export interface ComponentsOptions {
   seen: SeenStore;
   /** The clipboard monitor's adds, with the rule that placed each. */
   clipboardAdds: ClipboardAddStore;
+  /** What the torrent lifecycle announced so far, kept across restarts. */
+  torrentLifecycle: TorrentLifecycleStore;
   logger: Logger;
+}
+
+function torrentSyncSettings({ qbittorrent, torrents }: Config): TorrentSyncSettings {
+  return { intervalMs: qbittorrent.sync_interval * 1000, stalledAfterMs: torrents.stalled_after * 1000 };
 }
 
 /** A component's status publisher that, when `quiet`, passes its statuses only while it is on and once as it goes off. */
@@ -46,7 +55,15 @@ function statusPublisher(publish: ComponentsOptions['publish'], quiet: boolean, 
   };
 }
 
-export function createComponents({ config, publish, seen, clipboardAdds, logger, quietWhenOff = false }: ComponentsOptions): Components {
+export function createComponents({
+  config,
+  publish,
+  seen,
+  clipboardAdds,
+  torrentLifecycle,
+  logger,
+  quietWhenOff = false,
+}: ComponentsOptions): Components {
   const publishQbittorrent = statusPublisher(publish, quietWhenOff, () => Boolean(config().qbittorrent.url));
   const publishClipboard = statusPublisher(publish, quietWhenOff, () => config().clipboard.enabled);
   const qbittorrent = createQbittorrentMonitor({
@@ -71,17 +88,28 @@ export function createComponents({ config, publish, seen, clipboardAdds, logger,
     adds: clipboardAdds,
     logger: logger.child({ component: 'clipboard_monitor' }),
   });
+  const torrents = createTorrentSync({
+    ...torrentSyncSettings(config()),
+    qbittorrent,
+    publish,
+    sourceOf: (key) => clipboard.sourceOf(key),
+    store: torrentLifecycle,
+    logger: logger.child({ component: 'torrents' }),
+  });
 
   return {
     qbittorrent,
     clipboard,
+    torrents,
     async start() {
       await qbittorrent.start();
+      torrents.start();
       if (config().clipboard.enabled) clipboard.start();
       else publishClipboard(EventName.statusClipboardMonitor, clipboard.status());
     },
     async stop() {
       await clipboard.stop();
+      await torrents.stop();
       await qbittorrent.stop();
     },
     reconfigure(next, fields) {
@@ -91,6 +119,9 @@ export function createComponents({ config, publish, seen, clipboardAdds, logger,
           fastCheckIntervalSec: next.clipboard.fast_check_interval,
           watchChanges: next.clipboard.watch_changes,
         });
+      }
+      if (fields.includes('qbittorrent.sync_interval') || fields.includes('torrents.stalled_after')) {
+        torrents.reconfigure(torrentSyncSettings(next));
       }
       if (fields.some((field) => field.startsWith('qbittorrent.'))) {
         qbittorrent

@@ -120,4 +120,21 @@ export const MIGRATIONS: readonly string[] = [
      save_path TEXT,
      paused INTEGER NOT NULL
    );`,
+  // Torrents: who added each (the clipboard or the REST API), what the lifecycle announced for each, and
+  // one alert per torrent (an alert's subject tells apart the active alerts of one type).
+  `ALTER TABLE seen_torrents ADD COLUMN source TEXT;
+   CREATE TABLE torrent_lifecycle (
+     hash TEXT PRIMARY KEY,
+     completed INTEGER NOT NULL,
+     errored INTEGER NOT NULL,
+     stalled INTEGER NOT NULL,
+     data TEXT NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE torrent_sync_baseline (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     taken_at INTEGER NOT NULL
+   );
+   ALTER TABLE alerts ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+   DROP INDEX alerts_one_active_per_type;
+   CREATE UNIQUE INDEX alerts_one_active_per_subject ON alerts (type, subject) WHERE status = 'active';`,
 ];

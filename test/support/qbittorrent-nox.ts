@@ -22,6 +22,8 @@ export interface QbittorrentNox {
   password: string;
   /** The `--profile` directory (config, torrents, default save path under `downloads`). */
   profileDir: string;
+  /** The BitTorrent listening port, on 127.0.0.1. */
+  peerPort: number;
   /** The PID of the running process; undefined while stopped. */
   readonly pid: number | undefined;
   /** Stops the process (SIGTERM, SIGKILL past a grace period) and waits until it has exited. The profile stays, for start(). */
@@ -35,6 +37,8 @@ export interface QbittorrentNox {
 export interface StartQbittorrentOptions {
   /** Extra `[Preferences]` entries, e.g. `{ 'WebUI\\MaxAuthenticationFailCount': 1 }`. */
   preferences?: Record<string, string | number | boolean>;
+  /** Extra `[BitTorrent]` entries (the session's settings), e.g. `{ 'Session\\BTProtocol': 'TCP' }`. */
+  bittorrent?: Record<string, string | number | boolean>;
 }
 
 /** The qbittorrent-nox binary: `$QBITTORRENT_NOX`, or the one on PATH; undefined when there is none. */
@@ -79,7 +83,15 @@ export async function startQbittorrent(options: StartQbittorrentOptions = {}): P
   const username = 'admin';
   // Our own password rather than the default: only up to 4.6.0 is the default admin/adminadmin.
   const password = randomBytes(12).toString('base64url');
-  writeConfig({ profileDir, port, peerPort, username, password, preferences: options.preferences ?? {} });
+  writeConfig({
+    profileDir,
+    port,
+    peerPort,
+    username,
+    password,
+    preferences: options.preferences ?? {},
+    bittorrent: options.bittorrent ?? {},
+  });
 
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
@@ -129,6 +141,7 @@ export async function startQbittorrent(options: StartQbittorrentOptions = {}): P
   return {
     url,
     port,
+    peerPort,
     username,
     password,
     profileDir,
@@ -173,6 +186,7 @@ interface ProfileSettings {
   username: string;
   password: string;
   preferences: Record<string, string | number | boolean>;
+  bittorrent: Record<string, string | number | boolean>;
 }
 
 /** Writes `<profile>/qBittorrent/config/qBittorrent.conf`. */
@@ -183,7 +197,7 @@ function writeConfig(settings: ProfileSettings): void {
 }
 
 /** A config that keeps qbittorrent-nox on loopback: no DHT, PeX, LSD, UPnP/NAT-PMP, nor GeoIP database download. */
-function configText({ profileDir, port, peerPort, username, password, preferences }: ProfileSettings): string {
+function configText({ profileDir, port, peerPort, username, password, preferences, bittorrent }: ProfileSettings): string {
   const sections: Record<string, Record<string, string | number | boolean>> = {
     LegalNotice: { Accepted: true },
     BitTorrent: {
@@ -193,6 +207,7 @@ function configText({ profileDir, port, peerPort, username, password, preference
       'Session\\Port': peerPort,
       'Session\\InterfaceAddress': '127.0.0.1',
       'Session\\DefaultSavePath': join(profileDir, 'downloads'),
+      ...bittorrent,
     },
     Network: { PortForwardingEnabled: false },
     Preferences: {

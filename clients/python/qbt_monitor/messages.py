@@ -376,6 +376,139 @@ class ClusterLinkData(TypedDict):
     dropped: int
 
 
+class QbittorrentTransferDataTorrents(TypedDict):
+    """Torrents by state group; ``total`` is their sum."""
+
+    total: int
+    downloading: int
+    seeding: int
+    stopped: int
+    stalled: int
+    errored: int
+    checking: int
+    queued: int
+    other: int
+
+
+class QbittorrentTransferData(TypedDict):
+    """performance.qbittorrent: at each sync."""
+
+    #: Bytes per second, all torrents.
+    dl_speed: float
+    #: Bytes per second, all torrents.
+    up_speed: float
+    #: Downloaded since qBittorrent started.
+    dl_session_bytes: float
+    #: Uploaded since qBittorrent started.
+    up_session_bytes: float
+    #: Bytes free where qBittorrent saves by default; null until qBittorrent has measured it.
+    free_space_on_disk: Optional[float]
+    connection_status: Literal["connected", "firewalled", "disconnected"]
+    dht_nodes: int
+    #: Torrents by state group; ``total`` is their sum.
+    torrents: QbittorrentTransferDataTorrents
+
+
+class TorrentLifecycleData(TypedDict):
+    """torrent.added, .completed, .errored, .stalled, .removed: the torrent as it was at that moment."""
+
+    #: qBittorrent's id of the torrent: its v1 info-hash (or the truncated v2 one), lowercase hex.
+    hash: str
+    name: str
+    #: qBittorrent's own state name (``downloading``, ``stalledDL``, ``pausedDL`` on 4.x, ``stoppedDL`` on
+    #: 5.x, ...).
+    state: str
+    progress: float
+    #: Bytes selected for download.
+    size: float
+    category: str
+    tags: List[str]
+    save_path: str
+    added_on: str
+    #: When it completed; null while incomplete.
+    completion_on: Optional[str]
+    source: Literal["clipboard", "api", "qbittorrent"]
+
+
+class TorrentRowSchema(TypedDict):
+    """The ``TorrentRowSchema`` schema of src/protocol."""
+
+    #: qBittorrent's id of the torrent: its v1 info-hash (or the truncated v2 one), lowercase hex.
+    hash: str
+    name: str
+    #: qBittorrent's own state name (``downloading``, ``stalledDL``, ``pausedDL`` on 4.x, ``stoppedDL`` on
+    #: 5.x, ...).
+    state: str
+    progress: float
+    #: Bytes selected for download.
+    size: float
+    category: str
+    tags: List[str]
+    save_path: str
+    added_on: str
+    #: When it completed; null while incomplete.
+    completion_on: Optional[str]
+    source: Literal["clipboard", "api", "qbittorrent"]
+    #: Bytes per second.
+    dl_speed: float
+    #: Bytes per second.
+    up_speed: float
+    #: Seconds to completion; null when qBittorrent cannot tell.
+    eta: Optional[float]
+    ratio: float
+    #: Seeds connected to.
+    num_seeds: int
+    #: Leechers connected to.
+    num_leechs: int
+
+
+class TorrentListData(TypedDict):
+    """torrent.list: the whole table, sent on connect (meta.snapshot)."""
+
+    torrents: List[TorrentRowSchema]
+
+
+class TorrentUpdatedDataChangedValue(TypedDict, total=False):
+    """A value of ``TorrentUpdatedData.changed``."""
+
+    #: qBittorrent's id of the torrent: its v1 info-hash (or the truncated v2 one), lowercase hex.
+    hash: str
+    name: str
+    #: qBittorrent's own state name (``downloading``, ``stalledDL``, ``pausedDL`` on 4.x, ``stoppedDL`` on
+    #: 5.x, ...).
+    state: str
+    progress: float
+    #: Bytes selected for download.
+    size: float
+    category: str
+    tags: List[str]
+    save_path: str
+    added_on: str
+    #: When it completed; null while incomplete.
+    completion_on: Optional[str]
+    source: Literal["clipboard", "api", "qbittorrent"]
+    #: Bytes per second.
+    dl_speed: float
+    #: Bytes per second.
+    up_speed: float
+    #: Seconds to completion; null when qBittorrent cannot tell.
+    eta: Optional[float]
+    ratio: float
+    #: Seeds connected to.
+    num_seeds: int
+    #: Leechers connected to.
+    num_leechs: int
+
+
+class TorrentUpdatedData(TypedDict):
+    """torrent.updated: apply ``removed``, then ``changed``, in order of arrival."""
+
+    #: By hash, the fields that changed; a new torrent with all its fields.
+    changed: Dict[str, TorrentUpdatedDataChangedValue]
+    #: Hashes no longer in qBittorrent.
+    removed: List[str]
+
+
 class _ErrorDataRequired(TypedDict):
     code: str
     message: str
@@ -471,7 +604,7 @@ class AckData(_AckDataRequired, total=False):
 #: The ``data`` of ``connection`` messages.
 ConnectionMessageData = Union[ConnectionAckData, ConnectionErrorData]
 #: The ``data`` of ``performance`` messages.
-PerformanceMessageData = Union[SystemMetricsData, CustomMetricData]
+PerformanceMessageData = Union[SystemMetricsData, CustomMetricData, QbittorrentTransferData]
 #: The ``data`` of ``alert`` messages.
 AlertMessageData = Union[AlertActiveData, AlertResolvedData]
 #: The ``data`` of ``status`` messages.
@@ -486,6 +619,8 @@ SystemMessageData = Union[
     SystemEventData,
     ClusterLinkData,
 ]
+#: The ``data`` of ``torrent`` messages.
+TorrentMessageData = Union[TorrentLifecycleData, TorrentListData, TorrentUpdatedData]
 #: The ``data`` of ``error`` messages.
 ErrorMessageData = ErrorData
 #: The ``data`` of ``subscribed`` messages.

@@ -21,6 +21,7 @@ class ServerMessageType:
     STATUS: Final = "status"
     CONFIG: Final = "config"
     SYSTEM: Final = "system"
+    TORRENT: Final = "torrent"
     ERROR: Final = "error"
     PONG: Final = "pong"
     SUBSCRIBED: Final = "subscribed"
@@ -44,9 +45,18 @@ class ClientMessageType:
 
 
 #: Server message types that are events: produced by sources, routed by subscriptions.
-EVENT_TYPES: Tuple[str, ...] = ("performance", "alert", "status", "config", "system")
+EVENT_TYPES: Tuple[str, ...] = ("performance", "alert", "status", "config", "system", "torrent")
 #: Event types recorded in the event log and numbered with ``meta.seq`` (performance is not: it is conflated).
 DURABLE_EVENT_TYPES: FrozenSet[str] = frozenset(("alert", "status", "config", "system"))
+#: Torrent events that are durable: the lifecycle. The live table's ``torrent.list`` and ``torrent.updated``
+#: are not.
+TORRENT_LIFECYCLE_SUBTYPES: FrozenSet[str] = frozenset((
+    "added",
+    "completed",
+    "errored",
+    "stalled",
+    "removed",
+))
 #: Every type the server sends.
 SERVER_MESSAGE_TYPES: Tuple[str, ...] = (
     "connection",
@@ -55,6 +65,7 @@ SERVER_MESSAGE_TYPES: Tuple[str, ...] = (
     "status",
     "config",
     "system",
+    "torrent",
     "error",
     "pong",
     "subscribed",
@@ -91,14 +102,23 @@ class EventName:
     SYSTEM_CLUSTER_RECOVERED: Final = "system.cluster_recovered"
     #: Sent by ``POST /api/v1/notifications/{name}/test`` to that target only; never published.
     SYSTEM_NOTIFICATION_TEST: Final = "system.notification_test"
+    PERFORMANCE_QBITTORRENT: Final = "performance.qbittorrent"
+    TORRENT_ADDED: Final = "torrent.added"
+    TORRENT_COMPLETED: Final = "torrent.completed"
+    TORRENT_ERRORED: Final = "torrent.errored"
+    TORRENT_STALLED: Final = "torrent.stalled"
+    TORRENT_REMOVED: Final = "torrent.removed"
+    TORRENT_LIST: Final = "torrent.list"
+    TORRENT_UPDATED: Final = "torrent.updated"
 
 
 #: WebSocket endpoints and the event types each delivers (docs/protocol.md, "Endpoints").
 ENDPOINTS: Dict[str, Tuple[str, ...]] = {
-    "/ws": ("performance", "alert", "status", "config", "system"),
+    "/ws": ("performance", "alert", "status", "config", "system", "torrent"),
     "/ws/performance": ("performance",),
     "/ws/alerts": ("alert",),
     "/ws/status": ("status",),
+    "/ws/torrents": ("torrent",),
 }
 
 

@@ -12,7 +12,7 @@ from qbt_monitor import (
     QbtMonitorError,
 )
 
-ALL_TYPES = ["performance", "alert", "status", "config", "system"]
+ALL_TYPES = ["performance", "alert", "status", "config", "system", "torrent"]
 
 
 def alert(tag: str, kind: str, level: str) -> Dict[str, Any]:
@@ -81,7 +81,7 @@ class LiveServerTests(unittest.IsolatedAsyncioTestCase):
         self.assertTrue(reply["meta"]["reply_to"].startswith("subscribe_"), "matched by meta.reply_to")
         self.assertEqual(reply["data"]["events"], ["alert.cpu"])
         self.assertEqual(reply["data"]["subscriptions"], [{"pattern": "alert.cpu", "filters": {"level": ["warning", "critical"]}}])
-        self.assertEqual(reply["data"]["unfiltered_types"], ["performance", "status", "config", "system"])
+        self.assertEqual(reply["data"]["unfiltered_types"], ["performance", "status", "config", "system", "torrent"])
         self.assertEqual(client.subscriptions, {k: reply["data"][k] for k in ("subscriptions", "unfiltered_types")}, "the local model agrees")
 
         tag = self.tag

@@ -57,7 +57,7 @@ class NarrowingTests(unittest.TestCase):
     def test_a_new_connection_receives_everything(self) -> None:
         subs = Subscriptions()
         self.assertTrue(all(subs.accepts_message(m) for m in (alert("cpu"), status("x"), PERF, CUSTOM)))
-        self.assertEqual(subs.describe(), {"subscriptions": [], "unfiltered_types": ["performance", "alert", "status", "config", "system"]})
+        self.assertEqual(subs.describe(), {"subscriptions": [], "unfiltered_types": ["performance", "alert", "status", "config", "system", "torrent"]})
 
     def test_subscribing_narrows_that_type_only(self) -> None:
         subs = Subscriptions()
@@ -72,7 +72,7 @@ class NarrowingTests(unittest.TestCase):
             subs.describe(),
             {
                 "subscriptions": [{"pattern": "alert.cpu", "filters": {"level": ["warning", "critical"]}}],
-                "unfiltered_types": ["performance", "status", "config", "system"],
+                "unfiltered_types": ["performance", "status", "config", "system", "torrent"],
             },
         )
 

@@ -5,10 +5,11 @@
  */
 import type { WebSocket } from 'ws';
 import type { Identity } from '../api-keys.js';
-import type { HubEvent } from '../../hub/event.js';
+import { encodeFrame } from '../../hub/encode.js';
+import { createEvent, type HubEvent } from '../../hub/event.js';
 import type { Subscriber } from '../../hub/hub.js';
 import { type SubscriptionLimits, Subscriptions } from '../../hub/subscriptions.js';
-import { CloseCode, type EventType } from '../../protocol/index.js';
+import { CloseCode, EventName, type EventType, mergeTorrentUpdate, type TorrentUpdated } from '../../protocol/index.js';
 import { type PacedReplay, writePaced } from '../paced-replay.js';
 import { FrameWriter } from './frame-writer.js';
 import { TokenBucket } from './rate-limiter.js';
@@ -64,6 +65,8 @@ export class Session implements Subscriber {
   #pacing: PacedReplay | undefined;
   /** Latest pending performance frame per event name while the socket is congested (created then). */
   #conflated: Map<string, Buffer> | undefined;
+  /** The `torrent.updated` deltas that arrived while the socket was congested, merged into one. */
+  #pendingTorrents: { delta: TorrentUpdated; node: string | undefined } | undefined;
   #drainTimer: NodeJS.Timeout | undefined;
   /** The request built last (see `inTurn`). */
   #turn: Promise<void> | undefined;
@@ -108,10 +111,19 @@ export class Session implements Subscriber {
   replay(event: HubEvent, frame: Buffer): void {
     if (event.seq !== undefined && event.seq > this.lastSeq) this.lastSeq = event.seq;
     if (!this.isOpen) return;
-    if (event.type === 'performance' && (this.#conflated !== undefined || this.#ws.bufferedAmount > this.#limits.sendBufferSoftBytes)) {
+    const congested = this.#ws.bufferedAmount > this.#limits.sendBufferSoftBytes;
+    if (event.type === 'performance' && (this.#conflated !== undefined || congested)) {
       this.#conflated ??= new Map();
       if (this.#conflated.has(event.name)) this.#stats.conflated += 1;
       this.#conflated.set(event.name, frame);
+      this.#drainTimer ??= setTimeout(() => this.#drainConflated(), DRAIN_CHECK_MS);
+      return;
+    }
+    // Table deltas are merged, never dropped: the merged one applied once equals them all in order.
+    if (event.name === EventName.torrentUpdated && (congested || this.#pendingTorrents)) {
+      if (this.#pendingTorrents) this.#stats.conflated += 1;
+      this.#pendingTorrents ??= { delta: { changed: {}, removed: [] }, node: event.node };
+      mergeTorrentUpdate(this.#pendingTorrents.delta, event.data as TorrentUpdated);
       this.#drainTimer ??= setTimeout(() => this.#drainConflated(), DRAIN_CHECK_MS);
       return;
     }
@@ -179,6 +191,7 @@ export class Session implements Subscriber {
   dispose(): void {
     clearTimeout(this.#drainTimer);
     this.#conflated = undefined;
+    this.#pendingTorrents = undefined;
     this.#pacing?.stop();
     this.#held = undefined;
   }
@@ -218,6 +231,11 @@ export class Session implements Subscriber {
     const frames = [...(this.#conflated?.values() ?? [])];
     this.#conflated = undefined;
     for (const frame of frames) this.#send(frame);
+    if (this.#pendingTorrents) {
+      const { delta, node } = this.#pendingTorrents;
+      this.#pendingTorrents = undefined;
+      this.#send(encodeFrame({ ...createEvent(EventName.torrentUpdated, delta), ...(node !== undefined && { node }) }));
+    }
   }
 
   /**

@@ -330,8 +330,11 @@ export class WsServer {
     );
     if (since === undefined) {
       hub.sendSnapshot(session);
+      hub.sendTorrentList(session);
       return;
     }
+    // The table is not replayed: a resuming client starts it again from the list.
+    hub.sendTorrentList(session);
     hub
       .resume(session, since, { epoch })
       .then((result) => session.reply(envelope(ServerMessageType.resumed, result)))

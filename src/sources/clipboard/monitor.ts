@@ -86,6 +86,8 @@ export interface ClipboardMonitor {
   reconfigure(options: ReconfigurableOptions): void;
   /** Adds the links found in `text` (from `POST /api/v1/torrents`), counted like copied ones, whether or not the monitor runs. */
   submit(text: string, source: LinkSource): Promise<SubmitResult>;
+  /** Who added the torrent with this key (info-hash), while it is being added or after: undefined if not the service. */
+  sourceOf(key: string): LinkSource | undefined;
 }
 
 const DEFAULT_UNAVAILABLE_RETRY_SEC = 5;
@@ -134,8 +136,8 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
   let watchStarting: Promise<void> | undefined;
   /** A change was announced while a read was in progress: read again after it. */
   let changedDuringRead = false;
-  /** Keys being added right now, so that a torrent copied and posted at once is added once. */
-  const claimed = new Set<string>();
+  /** Keys being added right now (with who adds them), so that a torrent copied and posted at once is added once. */
+  const claimed = new Map<string, LinkSource>();
 
   function status(): ClipboardStatus {
     const state: ClipboardMonitorState = !running ? 'stopped' : unreadableReason === null ? 'running' : 'unavailable';
@@ -307,7 +309,7 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
         counts.duplicates_skipped += 1;
         result.duplicates.push(summarize(link));
       } else {
-        for (const key of keysOf(link)) claimed.add(key);
+        for (const key of keysOf(link)) claimed.set(key, source);
         fresh.push(link);
       }
     }
@@ -364,7 +366,7 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
   }
 
   function recordAdded(link: ValidTorrentLink, source: LinkSource, placement: Placement, result: SubmitResult): void {
-    for (const key of keysOf(link)) seen.add(key);
+    for (const key of keysOf(link)) seen.add(key, source);
     const summary = summarize(link);
     const added: AddedLink = { ...summary, ...placement, source, at: new Date().toISOString() };
     adds.record(link.key, added);
@@ -428,6 +430,7 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
       publishIfChanged();
     },
     submit: processText,
+    sourceOf: (key) => claimed.get(key) ?? seen.sourceOf(key),
   };
 }
 

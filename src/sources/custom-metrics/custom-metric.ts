@@ -1,6 +1,6 @@
 /** Custom metrics (`performance.<metric_name>`, the spec's second performance message): what programs may send, and the event each becomes. */
 import { type Static, Type } from '@sinclair/typebox';
-import type { CustomMetric, EventNameOf } from '../../protocol/index.js';
+import { type CustomMetric, type EventNameOf, QBITTORRENT_METRIC_PREFIX } from '../../protocol/index.js';
 import { systemMetric } from '../../store/system-metrics.js';
 
 /** Names become event subtypes (`performance.<metric_name>`), so they follow the event name grammar. */
@@ -36,9 +36,10 @@ export type ParsedBatch = { ok: true; metrics: CustomMetricInput[] } | { ok: fal
 export function batchMetrics(body: CustomMetricBatch): ParsedBatch {
   const metrics = Array.isArray(body) ? body : [body];
   for (const [index, { metric_name: name }] of metrics.entries()) {
-    if (name === 'system' || systemMetric(name)) {
-      const field = Array.isArray(body) ? `[${index}].metric_name` : 'metric_name';
-      return { ok: false, reason: `${field}: "${name}" is a system metric name` };
+    const field = Array.isArray(body) ? `[${index}].metric_name` : 'metric_name';
+    if (name === 'system' || systemMetric(name)) return { ok: false, reason: `${field}: "${name}" is a system metric name` };
+    if (name === QBITTORRENT_METRIC_PREFIX || name.startsWith(`${QBITTORRENT_METRIC_PREFIX}.`)) {
+      return { ok: false, reason: `${field}: "${name}" is reserved for qBittorrent's figures` };
     }
   }
   return { ok: true, metrics };

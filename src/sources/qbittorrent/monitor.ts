@@ -5,6 +5,7 @@ import type { Config } from '../../config/schema.js';
 import { EventName, type QbittorrentConnectionStatus, type QbittorrentStatus } from '../../protocol/index.js';
 import { type BackoffOptions, backoffDelay } from '../../protocol/backoff.js';
 import { isQbittorrentError, QbittorrentError } from './errors.js';
+import type { Maindata } from './maindata.js';
 import { type AddTorrentsOptions, QbittorrentWebUiClient, type TorrentFileUpload, type WebUiCall } from './webui-client.js';
 
 /** What `qbittorrent` config can change, live through reconfigure(). */
@@ -60,6 +61,15 @@ export interface QbittorrentMonitor {
   addTorrents(urls: readonly string[], options?: AddTorrentsOptions): Promise<void>;
   /** Uploads a .torrent file to qBittorrent; rejects like addTorrents. */
   addTorrentFile(file: TorrentFileUpload, options?: AddTorrentsOptions): Promise<void>;
+  /** qBittorrent's changes since the answer `rid` acknowledges (`sync/maindata`); rejects like addTorrents. */
+  maindata(rid: number): Promise<Maindata>;
+  /** A number that changes with every new client (new address or credentials): a sync in progress must start afresh. */
+  readonly clientGeneration: number;
+  /**
+   * Stops, starts or rechecks torrents, or deletes them (`deleteFiles`: their downloaded data too),
+   * through the endpoints of the connected qBittorrent's version (`pause`/`resume` before Web API 2.11).
+   */
+  torrentsAction(action: TorrentAction, hashes: readonly string[], options?: { deleteFiles?: boolean }): Promise<void>;
   /**
    * Applies new settings (the whole `qbittorrent` section) live. A changed url, credentials or timeout
    * means a new client and a new login, resolving once its first attempt has settled; new intervals
@@ -67,6 +77,8 @@ export interface QbittorrentMonitor {
    */
   reconfigure(settings: QbittorrentSettings): Promise<void>;
 }
+
+export type TorrentAction = 'stop' | 'start' | 'recheck' | 'delete';
 
 type ResolvedSettings = Required<Pick<QbittorrentSettings, 'healthIntervalMs' | 'statusIntervalMs' | 'requestTimeoutMs' | 'backoff'>> &
   Pick<QbittorrentSettings, 'url' | 'username' | 'password' | 'apiKey'>;
@@ -95,8 +107,9 @@ export function createQbittorrentMonitor(options: QbittorrentMonitorOptions): Qb
   let nextRetryAt: Date | undefined;
   let failedAttempts = 0;
   let lastAnnounced: string | undefined;
+  let clientGeneration = 0;
 
-  /** The client to add torrents with; throws why there is none (not running, not configured, credentials refused). */
+  /** The client for a call made on the user's behalf; throws why there is none (not running, not configured, credentials refused). */
   function usableClient(): QbittorrentWebUiClient {
     if (!running) throw new QbittorrentError('CLOSED', 'the qBittorrent monitor is not running');
     if (!client) throw failure ?? new QbittorrentError('NOT_CONFIGURED', 'qBittorrent is not configured: set qbittorrent.url');
@@ -157,6 +170,7 @@ export function createQbittorrentMonitor(options: QbittorrentMonitorOptions): Qb
       transition('not_configured');
       return;
     }
+    clientGeneration += 1;
     try {
       client = new QbittorrentWebUiClient({
         url: settings.url,
@@ -255,6 +269,24 @@ export function createQbittorrentMonitor(options: QbittorrentMonitorOptions): Qb
       await track(usableClient().addTorrentFile(file, addOptions));
     },
 
+    maindata: (rid) => track(usableClient().maindata(rid)),
+
+    get clientGeneration() {
+      return clientGeneration;
+    },
+
+    async torrentsAction(action, hashes, actionOptions = {}) {
+      const usable = usableClient();
+      if (action === 'delete') {
+        await track(usable.torrentsAction('delete', hashes, { deleteFiles: String(actionOptions.deleteFiles ?? false) }));
+        return;
+      }
+      // Web API 2.11 (qBittorrent 5.0) renamed pause/resume to stop/start.
+      const renamed = apiVersion !== null && compareVersions(apiVersion, '2.11') >= 0;
+      const endpoint = action === 'stop' && !renamed ? 'pause' : action === 'start' && !renamed ? 'resume' : action;
+      await track(usable.torrentsAction(endpoint, hashes));
+    },
+
     async reconfigure(next) {
       const previous = settings;
       settings = resolveSettings(next);
@@ -290,6 +322,16 @@ function connectionChanged(a: ResolvedSettings, b: ResolvedSettings): boolean {
     a.apiKey !== b.apiKey ||
     a.requestTimeoutMs !== b.requestTimeoutMs
   );
+}
+
+/** Compares dotted version numbers (`2.8.19` < `2.11`). */
+function compareVersions(a: string, b: string): number {
+  const [left, right] = [a, b].map((version) => version.split('.').map(Number));
+  for (let i = 0; i < Math.max(left!.length, right!.length); i += 1) {
+    const difference = (left![i] ?? 0) - (right![i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return 0;
 }
 
 function portOf(url: URL): number {

@@ -1,6 +1,7 @@
 /** A small client of qBittorrent's WebUI API v2 (4.1 to 5.x): session or API-key auth, typed errors, a hook after every call. */
 import { DEFAULT_CONFIG } from '../../config/defaults.js';
 import { QbittorrentError } from './errors.js';
+import { type Maindata, parseMaindata } from './maindata.js';
 
 export type HttpMethod = 'GET' | 'POST';
 
@@ -140,6 +141,19 @@ export class QbittorrentWebUiClient {
     if (hashes !== undefined) query.hashes = hashes.join('|');
     if (category !== undefined) query.category = category;
     return this.#call('GET', 'torrents/info', query, parseTorrentList);
+  }
+
+  /** The changes since the answer `rid` acknowledges (0: everything), from `sync/maindata`. */
+  maindata(rid: number): Promise<Maindata> {
+    return this.#call('GET', 'sync/maindata', { rid: String(rid) }, parseMaindata);
+  }
+
+  /**
+   * Calls one of the `torrents/<action>` endpoints that take `hashes` (`stop`, `start`, `pause`,
+   * `resume`, `recheck`, `delete`), with any extra form fields.
+   */
+  async torrentsAction(action: string, hashes: readonly string[], extra: Record<string, string> = {}): Promise<void> {
+    await this.#call('POST', `torrents/${action}`, { hashes: hashes.join('|'), ...extra }, () => undefined);
   }
 
   /** Aborts every call in flight; later calls reject with `CLOSED`. */
