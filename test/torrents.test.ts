@@ -2,14 +2,17 @@
  * Torrents live, on a real swarm on loopback (opentracker, mktorrent, a seeding qbittorrent-nox and the
  * one the service watches): a magnet copied under Xvfb is added, downloads and completes; clients see
  * it in their table (torrent.list + torrent.updated) exactly as qBittorrent's own API has it; deleting it
- * in qBittorrent removes it; a client that was away gets the lifecycle back, once, in order.
+ * in qBittorrent removes it; errored and stalled torrents and low disk space raise alerts that resolve;
+ * a client that was away gets the lifecycle back, once, in order, also what happened while the service
+ * was down.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { QbittorrentNox } from './support/qbittorrent-nox.js';
+import { type QbittorrentNox, qbittorrentNoxVersion } from './support/qbittorrent-nox.js';
 import { rest } from './support/rest.js';
 import { READ_KEY, startServer, type TestServer } from './support/server.js';
 import { type SharedTorrent, type Swarm, startSwarm, swarmSkipReason, type WebUi, webUi } from './support/swarm.js';
@@ -75,9 +78,13 @@ describe('torrents on a real swarm', { skip }, () => {
   let movies: TestClient;
   /** Told of each sync by `performance.qbittorrent`, which /ws/torrents does not deliver. */
   let syncs: TestClient;
+  let alerts: TestClient;
   let copied: SharedTorrent;
   let paused: SharedTorrent;
   let unwritable: string;
+  let serviceConfig: Record<string, unknown>;
+  /** Kept across the service's restart. */
+  let dataDir: string;
   const savedDisplay = process.env.DISPLAY;
   const sources = new Map<string, string>();
 
@@ -87,7 +94,7 @@ describe('torrents on a real swarm', { skip }, () => {
     qbt = await webUi(leecher);
     process.env.DISPLAY = xvfb.display;
     delete process.env.WAYLAND_DISPLAY;
-    server = await startServer({
+    serviceConfig = {
       check_interval: 0.2,
       clipboard: { enabled: true, category: 'from-clipboard' },
       qbittorrent: {
@@ -97,7 +104,9 @@ describe('torrents on a real swarm', { skip }, () => {
         sync_interval: 0.25,
         health_check_interval: 0.5,
       },
-    });
+    };
+    dataDir = mkdtempSync(join(tmpdir(), 'qbtm-torrents-data-'));
+    server = await startServer(serviceConfig, { dataDir });
     let ack: Message;
     ({ client: table, ack } = await connectAuthed(server.wsUrl('/ws/torrents'), READ_KEY));
     startSeq = ack.data.last_seq;
@@ -107,14 +116,15 @@ describe('torrents on a real swarm', { skip }, () => {
     ({ client: movies } = await connectAuthed(server.wsUrl('/ws/torrents'), READ_KEY));
     ({ client: syncs } = await connectAuthed(server.wsUrl('/ws/performance'), READ_KEY));
     await syncs.request({ type: 'subscribe', data: { events: ['performance.qbittorrent'] } });
+    ({ client: alerts } = await connectAuthed(server.wsUrl('/ws/alerts'), READ_KEY));
     await movies.request({ type: 'subscribe', data: { events: ['torrent.completed'], filters: { category: ['movies'] } } });
   });
 
   after(async () => {
-    for (const client of [table, fromClipboard, movies, syncs]) client?.close();
+    for (const client of [table, fromClipboard, movies, syncs, alerts]) client?.close();
     await server?.stop();
     await Promise.all([swarm?.dispose(), xvfb?.stop()]);
-    if (unwritable) rmSync(unwritable, { recursive: true, force: true });
+    for (const dir of [unwritable, dataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
     if (savedDisplay === undefined) delete process.env.DISPLAY;
     else process.env.DISPLAY = savedDisplay;
   });
@@ -225,6 +235,26 @@ describe('torrents on a real swarm', { skip }, () => {
     assert.ok(transfer.dl_session_bytes >= copied.bytes, 'the download counted in the session');
     assert.ok(['connected', 'firewalled', 'disconnected'].includes(transfer.connection_status));
     assert.equal(transfer.dht_nodes, 0);
+
+    // The same figures on /metrics, named as the popular qBittorrent exporters name them.
+    const metrics = await rest(server, 'GET', '/metrics', { key: READ_KEY });
+    const sample = (series: string) => {
+      const line = String(metrics.body)
+        .split('\n')
+        .find((text) => text.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    };
+    assert.equal(sample(`qbittorrent_up{version="${qbittorrentNoxVersion()}"}`), 1);
+    assert.ok(sample('qbittorrent_global_session_downloaded_bytes')! >= copied.bytes);
+    assert.ok(sample('qbittorrent_global_free_space_on_disk_bytes')! > 0);
+    assert.equal(sample('qbittorrent_dht_nodes'), 0);
+    assert.equal(
+      sample('qbittorrent_connected')! + sample('qbittorrent_firewalled')!,
+      transfer.connection_status === 'disconnected' ? 0 : 1,
+    );
+    assert.equal(sample('qbittorrent_torrents_count{status="stopped",category="movies"}'), 1);
+    assert.equal(sample('qbittorrent_torrents_count{status="seeding",category="from-clipboard"}'), 1);
+    assert.ok(sample('qbittorrent_global_download_speed_bytes')! >= 0 && sample('qbittorrent_global_upload_speed_bytes')! >= 0);
   });
 
   test('GET /api/v1/torrents filters, sorts and pages the table', async () => {
@@ -287,10 +317,54 @@ describe('torrents on a real swarm', { skip }, () => {
     const errored = await table.next((m) => m.meta?.event === 'torrent.errored' && m.data.hash === broken.hash, 30_000);
     assert.match(errored.data.state, /^(error|missingFiles)$/);
     assert.equal(typeof errored.meta?.seq, 'number');
+    const raised = await alerts.next((m) => m.meta?.event === 'alert.torrent' && m.data.metadata?.hash === broken.hash, 5000);
+    assert.equal(raised.data.status, 'active');
+    assert.equal(raised.data.level, 'critical');
+    assert.equal(raised.data.metadata.reason, 'errored');
+    assert.equal(raised.data.metadata.name, broken.name);
+    assert.match(raised.data.message, new RegExp(broken.name.replace('.', '\\.')));
 
     const deleted = await rest(server, 'DELETE', `/api/v1/torrents/${broken.hash}?delete_files=false`);
     assert.deepEqual(deleted.body, { hash: broken.hash, action: 'delete', delete_files: false });
     await table.next((m) => m.meta?.event === 'torrent.removed' && m.data.hash === broken.hash, 10_000);
+    const resolved = await alerts.next((m) => m.data?.alert_id === raised.data.alert_id && m.data.status === 'resolved', 5000);
+    assert.equal(resolved.data.resolved_by, 'system');
+  });
+
+  test('a download without progress is announced stalled; its alert resolves when it is stopped', async () => {
+    assert.equal((await rest(server, 'PATCH', '/api/v1/config', { body: { torrents: { stalled_after: 1 } } })).status, 200);
+    // Nobody seeds this one (the tracker does not even know it): its progress never moves.
+    const hash = randomBytes(20).toString('hex');
+    await qbt.post('torrents/add', { urls: `magnet:?xt=urn:btih:${hash}&dn=nobody-seeds&tr=${encodeURIComponent(swarm.announceUrl)}` });
+    const stalled = await table.next((m) => m.meta?.event === 'torrent.stalled' && m.data.hash === hash, 15_000);
+    assert.equal(stalled.data.progress, 0);
+    const raised = await alerts.next((m) => m.meta?.event === 'alert.torrent' && m.data.metadata?.hash === hash, 5000);
+    assert.deepEqual([raised.data.level, raised.data.metadata.reason, raised.data.threshold], ['warning', 'stalled', 1]);
+    assert.equal((await rest(server, 'POST', `/api/v1/torrents/${hash}/stop`)).status, 200);
+    const resolved = await alerts.next((m) => m.data?.alert_id === raised.data.alert_id && m.data.status === 'resolved', 10_000);
+    assert.match(resolved.data.resolution, /nobody-seeds/);
+    assert.equal(lifecycleOf(table.received, hash).filter((m) => m.meta?.event === 'torrent.stalled').length, 1, 'once');
+    assert.equal((await rest(server, 'DELETE', `/api/v1/torrents/${hash}`)).status, 200);
+    await rest(server, 'PATCH', '/api/v1/config', { body: { torrents: { stalled_after: 300 } } });
+  });
+
+  test("qBittorrent's free space below the configured bytes raises alert.disk, resolved when it is enough again", async () => {
+    const patch = (bytes: number) => rest(server, 'PATCH', '/api/v1/config', { body: { alerts: { qbittorrent_free_space_below: bytes } } });
+    assert.equal((await patch(2 ** 60)).status, 200);
+    const raised = await alerts.next(
+      (m) => m.meta?.event === 'alert.disk' && m.data.metadata?.subject === 'qbittorrent_free_space',
+      10_000,
+    );
+    assert.equal(raised.data.status, 'active');
+    assert.equal(raised.data.threshold, 2 ** 60);
+    const transfer = await syncs.next((m) => m.meta?.event === 'performance.qbittorrent' && m.timestamp > raised.timestamp, 5000);
+    assert.ok(
+      transfer.data.free_space_on_disk > 0 && Math.abs(raised.data.value - transfer.data.free_space_on_disk) < 2 ** 30,
+      'the real free space',
+    );
+    assert.equal((await patch(1024)).status, 200);
+    const resolved = await alerts.next((m) => m.data?.alert_id === raised.data.alert_id && m.data.status === 'resolved', 10_000);
+    assert.equal(resolved.data.resolved_by, 'system');
   });
 
   test('deleting a torrent in qBittorrent sends it removed, in the table and as torrent.removed', async () => {
@@ -323,6 +397,40 @@ describe('torrents on a real swarm', { skip }, () => {
         'the same events, not new ones',
       );
       await assertTableMatchesQbittorrent(back);
+    } finally {
+      back.close();
+    }
+  });
+
+  test('what happened while the service was down is announced when it is back, and nothing twice', async () => {
+    const seen = table.received.filter((m) => m.meta?.seq !== undefined);
+    const lastSeq = seen.at(-1)!.meta!.seq!;
+    const remaining = [...tableOf(table.received).keys()];
+    assert.deepEqual(remaining, [paused.hash]);
+    await server.stop();
+
+    // While it is down: one torrent deleted, another added and downloaded, all in qBittorrent itself.
+    await qbt.post('torrents/delete', { hashes: paused.hash, deleteFiles: 'true' });
+    const meanwhile = await swarm.share({ name: 'while-down.bin', bytes: 128 * 1024 });
+    await qbt.post('torrents/add', { urls: meanwhile.magnet });
+    const deadline = Date.now() + 20_000;
+    while ((await qbt.get<Array<{ progress: number }>>('torrents/info', { hashes: meanwhile.hash }))[0]?.progress !== 1) {
+      if (Date.now() > deadline) throw new Error('the torrent added while down did not complete');
+      await new Promise((resolve) => setTimeout(resolve, 200)); // qBittorrent's own API has no push
+    }
+
+    server = await startServer(serviceConfig, { dataDir });
+    const { client: back } = await connectAuthed(server.wsUrl('/ws/torrents', { since: lastSeq, epoch }), READ_KEY);
+    try {
+      const completed = await back.next((m) => m.meta?.event === 'torrent.completed' && m.data.hash === meanwhile.hash, 15_000);
+      assert.equal(completed.data.source, 'qbittorrent');
+      const after = (hash: string) => lifecycleOf(back.received, hash).map((m) => m.meta?.event);
+      assert.deepEqual(after(paused.hash), ['torrent.removed']);
+      assert.deepEqual(after(meanwhile.hash), ['torrent.added', 'torrent.completed']);
+      assert.ok(
+        back.received.every((m) => m.meta?.seq === undefined || m.meta.seq > lastSeq),
+        'nothing from before the restart again',
+      );
     } finally {
       back.close();
     }

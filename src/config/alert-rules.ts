@@ -3,7 +3,7 @@ import { AlertType, parseEventName } from '../protocol/index.js';
 import type { AlertRuleConfig } from './schema.js';
 
 /** Alert types raised by component health, not by threshold rules: no rule may take them. */
-export const COMPONENT_ALERT_TYPES: ReadonlySet<string> = new Set([AlertType.qbittorrent]);
+export const COMPONENT_ALERT_TYPES: ReadonlySet<string> = new Set([AlertType.qbittorrent, AlertType.torrent]);
 
 const DEFAULT_TYPES: Readonly<Record<string, string>> = {
   cpu_percent: AlertType.cpu,

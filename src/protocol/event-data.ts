@@ -94,6 +94,19 @@ export const AlertActiveData = Type.Object(
         affected_processes: Type.Array(Type.String()),
         suggestion: Type.String(),
         host: Type.Optional(Type.String({ description: 'Cluster mode: the node whose rule raised the alert, and which owns it.' })),
+        subject: Type.Optional(
+          Type.String({
+            description:
+              "Which of the type's active alerts this is, where a type has several at once: the torrent's hash (alert.torrent), `qbittorrent_free_space` (alert.disk on qBittorrent's free space).",
+          }),
+        ),
+        hash: Type.Optional(Type.String({ description: "alert.torrent: the torrent's hash." })),
+        name: Type.Optional(Type.String({ description: "alert.torrent: the torrent's name." })),
+        reason: Type.Optional(
+          Type.Union([Type.Literal('errored'), Type.Literal('stalled')], {
+            description: 'alert.torrent: why it was raised (or escalated).',
+          }),
+        ),
       },
       Open,
     ),

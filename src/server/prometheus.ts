@@ -1,16 +1,25 @@
 /**
  * The Prometheus exposition (prom-client): the latest system sample of this node's host, the latest
- * value of each custom metric (labels from its tags, a bounded number of tag sets each), the
- * server's own figures, and the standard series (prometheus-standard.ts).
+ * value of each custom metric (labels from its tags, a bounded number of tag sets each), qBittorrent's
+ * figures (prometheus-qbittorrent.ts), the server's own figures, and the standard series (prometheus-standard.ts).
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import { type Bus, isOwnEvent } from '../hub/bus.js';
 import type { Hub } from '../hub/hub.js';
-import { type CustomMetric, EVENT_TYPES, type NotificationTargetState, performanceOf, type SystemMetrics } from '../protocol/index.js';
+import {
+  type CustomMetric,
+  dataOf,
+  EVENT_TYPES,
+  EventName,
+  type NotificationTargetState,
+  performanceOf,
+  type SystemMetrics,
+} from '../protocol/index.js';
 import type { AlertEngine } from '../sources/alerts/engine.js';
 import type { StoreHealth, StorePart } from '../store/store-health.js';
 import { readSystemValue } from '../store/system-metrics.js';
+import { createQbittorrentSeries } from './prometheus-qbittorrent.js';
 import { isResponseTime, observeResponseTimes, processMetrics } from './prometheus-standard.js';
 import type { SseServer } from './sse/sse-server.js';
 import type { WsServer } from './ws/ws-server.js';
@@ -245,12 +254,19 @@ export function createPrometheusExporter(deps: {
     series.gauge.set(labels, value);
   };
 
+  const qbittorrent = createQbittorrentSeries(registry, () => hub.torrents());
+
   const unsubscribe = deps.bus.subscribe((event) => {
-    // In a cluster each node exports its own host, so that a scrape of every node sees each host once.
+    // In a cluster each node exports its own host and its own qBittorrent, so that a scrape of every node sees each once.
     const performance = performanceOf(event);
-    if (performance?.kind === 'system') {
-      if (isOwnEvent(deps.bus, event)) recordSystem(performance.data);
-    } else if (performance?.kind === 'custom') recordCustom(performance.data);
+    if (performance?.kind === 'custom') recordCustom(performance.data);
+    else if (!isOwnEvent(deps.bus, event)) return;
+    else if (performance?.kind === 'system') recordSystem(performance.data);
+    else if (performance?.kind === 'qbittorrent') qbittorrent.recordTransfer(performance.data);
+    else {
+      const status = dataOf(event, EventName.statusQbittorrentClient);
+      if (status) qbittorrent.recordStatus(status);
+    }
   });
 
   const stopResponseTimes = observeResponseTimes(registry, deps.bus);

@@ -5,6 +5,8 @@ import type { AlertActive, AlertHistoryEntry, AlertLevel, AlertResolved } from '
 export interface AlertRecord {
   alert_id: string;
   type: string;
+  /** Tells apart the active alerts of one type ('' for the one alert of most types; a torrent's hash for `torrent`). */
+  subject: string;
   level: AlertLevel;
   status: 'active' | 'resolved';
   title: string;

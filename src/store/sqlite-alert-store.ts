@@ -20,8 +20,8 @@ type Row = Omit<AlertRecord, 'metadata' | (typeof OPTIONAL)[number]> & { metadat
 
 export function createSqliteAlertStore(db: Db): AlertStore {
   const save = db.prepare(
-    `INSERT INTO alerts (alert_id, type, level, status, title, message, value, threshold, metadata, raised_at, updated_at)
-     VALUES (@alert_id, @type, @level, 'active', @title, @message, @value, @threshold, @metadata, @raised_at, @updated_at)
+    `INSERT INTO alerts (alert_id, type, subject, level, status, title, message, value, threshold, metadata, raised_at, updated_at)
+     VALUES (@alert_id, @type, @subject, @level, 'active', @title, @message, @value, @threshold, @metadata, @raised_at, @updated_at)
      ON CONFLICT (alert_id) DO UPDATE SET level = excluded.level, title = excluded.title, message = excluded.message,
        value = excluded.value, threshold = excluded.threshold, metadata = excluded.metadata, updated_at = excluded.updated_at`,
   );
@@ -42,8 +42,20 @@ export function createSqliteAlertStore(db: Db): AlertStore {
 
   return {
     saveActive(record) {
-      const { alert_id, type, level, title, message, value, threshold, metadata, raised_at, updated_at } = record;
-      save.run({ alert_id, type, level, title, message, value, threshold, metadata: JSON.stringify(metadata), raised_at, updated_at });
+      const { alert_id, type, subject, level, title, message, value, threshold, metadata, raised_at, updated_at } = record;
+      save.run({
+        alert_id,
+        type,
+        subject,
+        level,
+        title,
+        message,
+        value,
+        threshold,
+        metadata: JSON.stringify(metadata),
+        raised_at,
+        updated_at,
+      });
     },
     markResolved(alertId, resolution) {
       resolve.run({ alert_id: alertId, ...resolution });

@@ -79,6 +79,8 @@ export async function freePorts(count: number): Promise<number[]> {
 export async function startQbittorrent(options: StartQbittorrentOptions = {}): Promise<QbittorrentNox> {
   const binary = requireBinary();
   const profileDir = mkdtempSync(join(tmpdir(), 'qbtm-qbittorrent-'));
+  // qBittorrent measures free_space_on_disk where it saves by default: it must exist from the start.
+  mkdirSync(join(profileDir, 'downloads'));
   const [port, peerPort] = (await freePorts(2)) as [number, number];
   const username = 'admin';
   // Our own password rather than the default: only up to 4.6.0 is the default admin/adminadmin.

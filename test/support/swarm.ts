@@ -88,6 +88,8 @@ const PEER_SESSION = {
   'Session\\IgnoreLimitsOnLAN': false,
   // Every peer is 127.0.0.1: libtorrent otherwise keeps one peer per address and takes the seeder for itself.
   'Session\\MultiConnectionsPerIp': true,
+  // Past a handful of torrents qBittorrent queues the rest, and a queued seed does not announce.
+  'Session\\QueueingSystemEnabled': false,
 };
 
 export async function startSwarm(options: SwarmOptions = {}): Promise<Swarm> {

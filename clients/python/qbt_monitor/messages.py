@@ -121,6 +121,15 @@ class AlertActiveDataMetadata(_AlertActiveDataMetadataRequired, total=False):
 
     #: Cluster mode: the node whose rule raised the alert, and which owns it.
     host: str
+    #: Which of the type's active alerts this is, where a type has several at once: the torrent's hash
+    #: (alert.torrent), ``qbittorrent_free_space`` (alert.disk on qBittorrent's free space).
+    subject: str
+    #: alert.torrent: the torrent's hash.
+    hash: str
+    #: alert.torrent: the torrent's name.
+    name: str
+    #: alert.torrent: why it was raised (or escalated).
+    reason: Literal["errored", "stalled"]
 
 
 class _AlertActiveDataRequired(TypedDict):

@@ -1,5 +1,6 @@
 /**
- * The alerts' life cycle: at most one active alert per type, from its first firing through escalations
+ * The alerts' life cycle: at most one active alert per type and subject (a torrent's alerts are one per
+ * torrent; other types have one subject, ''), from its first firing through escalations
  * (same alert_id, higher level) to its resolution. Every change is stored, then published, in order.
  */
 import { randomBytes } from 'node:crypto';
@@ -28,13 +29,19 @@ export const findTopProcesses: FindProcesses = async (resource) => {
 
 export interface Raise {
   type: string;
+  /** Default ''. */
+  subject?: string;
   level: AlertLevel;
   value: number;
   threshold: number;
   texts: AlertTexts;
   /** The resource whose top processes the alert names; none: an empty list. */
   resource?: ProcessResource;
+  /** More to say in `metadata` (e.g. the torrent's hash and name); a subject other than '' is there too, as `subject`. */
+  details?: Record<string, unknown>;
 }
+
+const keyOf = (type: string, subject: string) => `${type}\u0000${subject}`;
 
 /** `alert_<12 hex>`; in a cluster `alert_<node>_<12 hex>`, unique across nodes and telling which node owns it. */
 function newAlertId(host: string | undefined): string {
@@ -72,11 +79,11 @@ export class AlertLedger {
     this.#record = options.record ?? (async (name, data) => options.publish(name, data));
     this.#findProcesses = options.findProcesses;
     this.#onError = options.onError;
-    for (const record of this.#store.active()) this.#active.set(record.type, record);
+    for (const record of this.#store.active()) this.#active.set(keyOf(record.type, record.subject), record);
   }
 
-  active(type: string): AlertRecord | undefined {
-    return this.#active.get(type);
+  active(type: string, subject = ''): AlertRecord | undefined {
+    return this.#active.get(keyOf(type, subject));
   }
 
   activeAlerts(): AlertRecord[] {
@@ -84,24 +91,31 @@ export class AlertLedger {
   }
 
   /** Fires a new alert of this type, or escalates the active one to a higher level; an equal or lower level changes nothing. */
-  raise({ type, level, value, threshold, texts, resource }: Raise): void {
-    const current = this.#active.get(type);
+  raise({ type, subject = '', level, value, threshold, texts, resource, details }: Raise): void {
+    const current = this.#active.get(keyOf(type, subject));
     if (current && ALERT_LEVEL_RANK[level] <= ALERT_LEVEL_RANK[current.level]) return;
     const now = isoNow();
     const record: AlertRecord = {
       alert_id: current?.alert_id ?? newAlertId(this.#host),
       type,
+      subject,
       level,
       status: 'active',
       title: texts.title,
       message: texts.message,
       value,
       threshold,
-      metadata: { affected_processes: [], suggestion: texts.suggestion, ...(this.#host !== undefined && { host: this.#host }) },
+      metadata: {
+        ...details,
+        ...(subject !== '' && { subject }),
+        affected_processes: [],
+        suggestion: texts.suggestion,
+        ...(this.#host !== undefined && { host: this.#host }),
+      },
       raised_at: current?.raised_at ?? now,
       updated_at: now,
     };
-    this.#active.set(type, record);
+    this.#active.set(keyOf(type, subject), record);
     this.#enqueue(async () => {
       if (resource) record.metadata.affected_processes = await this.#processes(resource);
       this.#store.saveActive(record);
@@ -109,11 +123,11 @@ export class AlertLedger {
     });
   }
 
-  /** Resolves the active alert of this type; undefined when there is none. */
-  resolve(type: string, resolution: string, resolvedBy: string): AlertRecord | undefined {
-    const current = this.#active.get(type);
+  /** Resolves the active alert of this type and subject; undefined when there is none. */
+  resolve(type: string, resolution: string, resolvedBy: string, subject = ''): AlertRecord | undefined {
+    const current = this.#active.get(keyOf(type, subject));
     if (!current) return undefined;
-    this.#active.delete(type);
+    this.#active.delete(keyOf(type, subject));
     const resolved = { ...current, status: 'resolved' as const, resolved_at: isoNow(), resolution, resolved_by: resolvedBy };
     this.#enqueue(async () => {
       this.#store.markResolved(resolved.alert_id, resolved);
@@ -139,14 +153,15 @@ export class AlertLedger {
   }
 
   /**
-   * Resolves the active alert of this type for an admin, and says so only once the resolution is
+   * Resolves the active alert of this type and subject for an admin, and says so only once the resolution is
    * stored and its event recorded. When either cannot be written, the alert stays active and this
    * rejects with NotRecordedError. Undefined when there is no active alert of this type.
    */
-  async resolveRecorded(type: string, resolution: string, resolvedBy: string): Promise<AlertRecord | undefined> {
-    const current = this.#active.get(type);
+  async resolveRecorded(type: string, resolution: string, resolvedBy: string, subject = ''): Promise<AlertRecord | undefined> {
+    const key = keyOf(type, subject);
+    const current = this.#active.get(key);
     if (!current) return undefined;
-    this.#active.delete(type);
+    this.#active.delete(key);
     const resolved = { ...current, status: 'resolved' as const, resolved_at: isoNow(), resolution, resolved_by: resolvedBy };
     const done = this.#queue.then(async () => {
       this.#store.markResolved(resolved.alert_id, resolved);
@@ -162,7 +177,7 @@ export class AlertLedger {
       await done;
     } catch (error) {
       // Unless the rule raised a new alert of this type meanwhile, the one that could not be resolved is still the active one.
-      if (!this.#active.has(type)) this.#active.set(type, current);
+      if (!this.#active.has(key)) this.#active.set(key, current);
       throw new NotRecordedError(`the resolution of alert "${current.alert_id}"`, error);
     }
     return resolved;

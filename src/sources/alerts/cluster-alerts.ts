@@ -176,6 +176,7 @@ function activeRecord({ event, data, raisedAt }: ActiveAlert): AlertRecord {
   return {
     alert_id,
     type,
+    subject: typeof metadata?.subject === 'string' ? metadata.subject : '',
     level,
     status: 'active',
     title,

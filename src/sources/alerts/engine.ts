@@ -1,6 +1,7 @@
 /**
- * The alert engine: feeds metric values and component statuses from the bus to the threshold rules and
- * the qBittorrent health check, which raise, escalate and resolve alerts through one ledger.
+ * The alert engine: feeds metric values, component statuses and torrent events from the bus to the
+ * threshold rules, the qBittorrent health check and the torrent alerts, which raise, escalate and
+ * resolve alerts through one ledger.
  */
 import type { Config } from '../../config/schema.js';
 import { type Bus, isOwnEvent } from '../../hub/bus.js';
@@ -17,6 +18,7 @@ import { QbittorrentHealth } from './qbittorrent-health.js';
 import { compileRules } from './rules.js';
 import { phrasebook } from './texts.js';
 import { ThresholdAlerts } from './threshold-alerts.js';
+import { TorrentAlerts } from './torrent-alerts.js';
 
 export interface AlertEngine {
   /** The active alerts, as events for the connect-time snapshot: at start, those restored from the store (they are not published again). */
@@ -70,6 +72,11 @@ export function createAlertEngine(options: {
   management.attach(ledger);
   const thresholds = new ThresholdAlerts(ledger, compileRules(config.alerts.rules), phrases, options.clock);
   const qbittorrent = new QbittorrentHealth(ledger, config.alerts.qbittorrent_unreachable_seconds, phrases, options.clock);
+  const torrentSettings = (current: Config) => ({
+    freeSpaceBelow: current.alerts.qbittorrent_free_space_below,
+    stalledAfterSeconds: current.torrents.stalled_after,
+  });
+  const torrents = new TorrentAlerts(ledger, torrentSettings(config), phrases);
 
   const unsubscribe = bus.subscribe((event) => {
     // Rules watch this node's host and components, and the custom metrics posted to it: in a cluster,
@@ -84,6 +91,10 @@ export function createAlertEngine(options: {
     } else if (performance?.kind === 'custom') {
       const { metric_name: metric, value, unit } = performance.data;
       if (!systemMetric(metric)) thresholds.observe(metric, value, unit);
+    } else if (performance?.kind === 'qbittorrent') {
+      torrents.observeTransfer(performance.data);
+    } else if (event.type === 'torrent') {
+      torrents.observe(event);
     } else {
       const status = dataOf(event, EventName.statusQbittorrentClient);
       if (status) qbittorrent.observe(status);
@@ -102,8 +113,8 @@ export function createAlertEngine(options: {
       const active = ledger.findActive(alertId);
       if (!active) return undefined;
       // The alert leaves the active set at once; its rule starts over (if the resolution cannot be recorded, the alert comes back).
-      const resolved = ledger.resolveRecorded(active.type, resolution ?? phrases.resolvedByAdmin, resolvedBy);
-      thresholds.reset(active.type);
+      const resolved = ledger.resolveRecorded(active.type, resolution ?? phrases.resolvedByAdmin, resolvedBy, active.subject);
+      if (active.subject === '') thresholds.reset(active.type);
       if (active.type === AlertType.qbittorrent) qbittorrent.reset();
       return resolved;
     },
@@ -121,6 +132,7 @@ export function createAlertEngine(options: {
       thresholds.reconfigure(compileRules(next.alerts.rules), phrases);
       qbittorrent.reconfigure(next.alerts.qbittorrent_unreachable_seconds, phrases);
       management.reconfigure(next.notifications.repeat_interval);
+      torrents.reconfigure(torrentSettings(next), phrases);
     },
     settled: () => ledger.settled(),
     async stop() {

@@ -25,6 +25,11 @@ export interface QbittorrentFacts {
   address?: string;
 }
 
+export interface TorrentFacts {
+  name: string;
+  state: string;
+}
+
 export interface Phrasebook {
   threshold(facts: ThresholdFacts): AlertTexts;
   /** The resolution of a threshold alert whose value recovered. */
@@ -34,6 +39,18 @@ export interface Phrasebook {
   /** The resolution when an admin gives none. */
   resolvedByAdmin: string;
   ruleRemoved: string;
+  torrentErrored(facts: TorrentFacts): AlertTexts;
+  torrentStalled(facts: TorrentFacts & { seconds: number }): AlertTexts;
+  /** The resolution of a torrent alert whose torrent is neither errored nor stalled any more. */
+  torrentRecovered(facts: TorrentFacts): string;
+  torrentRemoved(facts: Pick<TorrentFacts, 'name'>): string;
+  freeSpaceLow(facts: { free: number; threshold: number }): AlertTexts;
+  freeSpaceRecovered(facts: { free: number }): string;
+}
+
+/** Bytes as GiB with one decimal (what qBittorrent shows). */
+function gib(bytes: number): string {
+  return `${Math.round((bytes / 1024 ** 3) * 10) / 10} GiB`;
 }
 
 /** The spec's own texts name CPU, memory and disk; other metrics get texts naming the metric. */
@@ -100,6 +117,33 @@ const zh: Phrasebook = {
   qbittorrentReconnected: '已重新连接到 qBittorrent',
   resolvedByAdmin: '管理员已手动解决',
   ruleRemoved: '告警规则已从配置中移除',
+  torrentErrored({ name, state }) {
+    return {
+      title: '种子出错',
+      message: `种子「${name}」出错（状态：${state}）`,
+      suggestion:
+        state === 'missingFiles'
+          ? '文件已丢失：确认保存路径所在的磁盘已挂载，然后在 qBittorrent 中重新校验'
+          : '检查保存路径是否存在且可写、磁盘是否已满，然后在 qBittorrent 中重新开始',
+    };
+  },
+  torrentStalled({ name, seconds }) {
+    return {
+      title: '种子下载停滞',
+      message: `种子「${name}」已 ${Math.round(seconds / 60)} 分钟没有下载进度`,
+      suggestion: '检查种子的 Tracker 状态和做种人数，或稍后重试',
+    };
+  },
+  torrentRecovered: ({ name, state }) => `种子「${name}」已恢复（状态：${state}）`,
+  torrentRemoved: ({ name }) => `种子「${name}」已从 qBittorrent 中删除`,
+  freeSpaceLow({ free, threshold }) {
+    return {
+      title: 'qBittorrent 下载磁盘空间不足',
+      message: `qBittorrent 默认保存路径所在磁盘仅剩 ${gib(free)}，低于 ${gib(threshold)}`,
+      suggestion: '清理下载目录，或将已完成的下载移到其他磁盘',
+    };
+  },
+  freeSpaceRecovered: ({ free }) => `qBittorrent 下载磁盘剩余空间已恢复至 ${gib(free)}`,
 };
 
 const en: Phrasebook = {
@@ -154,6 +198,33 @@ const en: Phrasebook = {
   qbittorrentReconnected: 'Reconnected to qBittorrent',
   resolvedByAdmin: 'Resolved by an administrator',
   ruleRemoved: 'The alert rule was removed from the config',
+  torrentErrored({ name, state }) {
+    return {
+      title: 'Torrent errored',
+      message: `The torrent "${name}" is in error (state: ${state})`,
+      suggestion:
+        state === 'missingFiles'
+          ? 'Its files are gone: make sure the disk of its save path is mounted, then recheck it in qBittorrent'
+          : 'Check that its save path exists and is writable and that the disk is not full, then start it again in qBittorrent',
+    };
+  },
+  torrentStalled({ name, seconds }) {
+    return {
+      title: 'Torrent stalled',
+      message: `The torrent "${name}" has made no progress for ${Math.round(seconds / 60)} min`,
+      suggestion: 'Check its trackers and how many seeds it has, or try again later',
+    };
+  },
+  torrentRecovered: ({ name, state }) => `The torrent "${name}" recovered (state: ${state})`,
+  torrentRemoved: ({ name }) => `The torrent "${name}" was removed from qBittorrent`,
+  freeSpaceLow({ free, threshold }) {
+    return {
+      title: 'Low disk space for qBittorrent',
+      message: `The disk of qBittorrent's default save path has ${gib(free)} free, below ${gib(threshold)}`,
+      suggestion: 'Clean up the download directory or move finished downloads to another disk',
+    };
+  },
+  freeSpaceRecovered: ({ free }) => `Free space for qBittorrent is back to ${gib(free)}`,
 };
 
 export function phrasebook(locale: Locale): Phrasebook {

@@ -31,8 +31,14 @@ export class TorrentLifecycleTracker {
   readonly #store: TorrentLifecycleStore;
   readonly #known: Map<string, KnownTorrent>;
   #stalledAfterMs: number;
-  /** Incomplete torrents expected to progress, with when their progress last moved (or they began to download). */
+  /**
+   * Incomplete torrents expected to progress, with when their progress last moved (or they began to
+   * download), oldest first: an entry that moves is deleted and set again, so that a sync looks only at
+   * the torrents whose time is up, not at every download.
+   */
   readonly #progressAt = new Map<string, { progress: number; at: number }>();
+  /** Downloads past `stalled_after`, with the progress they stalled at. */
+  readonly #stalledAt = new Map<string, number>();
   /** Whether this run has compared qBittorrent's list with what the store knew. */
   #reconciled = false;
 
@@ -63,6 +69,7 @@ export class TorrentLifecycleTracker {
     for (const row of removedRows) {
       this.#known.delete(row.hash);
       this.#progressAt.delete(row.hash);
+      this.#stalledAt.delete(row.hash);
       forget.push(row.hash);
       events.push({ name: EventName.torrentRemoved, data: lifecycleData(row) });
     }
@@ -76,10 +83,13 @@ export class TorrentLifecycleTracker {
       if (row) this.#check(row, firstEver, now, events, dirty);
     }
     for (const [hash, since] of this.#progressAt) {
+      if (now - since.at < this.#stalledAfterMs) break;
+      this.#progressAt.delete(hash);
+      this.#stalledAt.set(hash, since.progress);
       const known = this.#known.get(hash);
-      if (!known || known.stalled || now - since.at < this.#stalledAfterMs) continue;
       const row = table.get(hash);
-      if (!row) continue;
+      // Announced already (before a restart, say): watched for progress, not announced again.
+      if (!known || !row || known.stalled) continue;
       known.stalled = true;
       known.data = lifecycleData(row);
       dirty.set(hash, known);
@@ -121,21 +131,30 @@ export class TorrentLifecycleTracker {
 
   /** Starts, moves or stops the torrent's stalled clock; progress ends a stall. */
   #watchProgress(row: TorrentRow, group: TorrentStateGroup, known: KnownTorrent, now: number, dirty: Map<string, KnownTorrent>): void {
-    if (row.progress >= 1 || !DOWNLOADING.has(group)) {
-      this.#progressAt.delete(row.hash);
-      if (known.stalled) {
-        known.stalled = false;
-        dirty.set(row.hash, known);
-      }
-      return;
-    }
-    const since = this.#progressAt.get(row.hash);
-    if (since && since.progress === row.progress) return;
-    this.#progressAt.set(row.hash, { progress: row.progress, at: now });
-    if (since && known.stalled) {
+    const endStall = () => {
+      if (!known.stalled) return;
       known.stalled = false;
       dirty.set(row.hash, known);
+    };
+    if (row.progress >= 1 || !DOWNLOADING.has(group)) {
+      this.#progressAt.delete(row.hash);
+      this.#stalledAt.delete(row.hash);
+      endStall();
+      return;
     }
+    const stalledAt = this.#stalledAt.get(row.hash);
+    if (stalledAt !== undefined) {
+      if (stalledAt === row.progress) return;
+      this.#stalledAt.delete(row.hash);
+      endStall();
+    } else {
+      const since = this.#progressAt.get(row.hash);
+      if (since?.progress === row.progress) return;
+      // Progress since a stall announced before a restart ends it too.
+      if (since) endStall();
+      this.#progressAt.delete(row.hash);
+    }
+    this.#progressAt.set(row.hash, { progress: row.progress, at: now });
   }
 }
 
