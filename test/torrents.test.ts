@@ -13,8 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type QbittorrentNox, qbittorrentNoxVersion } from './support/qbittorrent-nox.js';
+import { HttpError, QbtMonitorClient, TorrentsApi, TorrentTable } from '../src/client/node.js';
 import { rest } from './support/rest.js';
-import { READ_KEY, startServer, type TestServer } from './support/server.js';
+import { ADMIN_KEY, READ_KEY, startServer, type TestServer } from './support/server.js';
 import { type SharedTorrent, type Swarm, startSwarm, swarmSkipReason, type WebUi, webUi } from './support/swarm.js';
 import { connectAuthed, type Message, type TestClient, withTimeout } from './support/ws-client.js';
 import { startXvfb, type Xvfb, XVFB_SKIP_REASON, xvfbToolsInstalled } from './support/xvfb.js';
@@ -79,6 +80,10 @@ describe('torrents on a real swarm', { skip }, () => {
   /** Told of each sync by `performance.qbittorrent`, which /ws/torrents does not deliver. */
   let syncs: TestClient;
   let alerts: TestClient;
+  /** The TypeScript SDK following along: its live table helper, and the REST calls it offers. */
+  let sdk: QbtMonitorClient;
+  let sdkTable: TorrentTable;
+  let sdkApi: TorrentsApi;
   let copied: SharedTorrent;
   let paused: SharedTorrent;
   let unwritable: string;
@@ -117,11 +122,16 @@ describe('torrents on a real swarm', { skip }, () => {
     ({ client: syncs } = await connectAuthed(server.wsUrl('/ws/performance'), READ_KEY));
     await syncs.request({ type: 'subscribe', data: { events: ['performance.qbittorrent'] } });
     ({ client: alerts } = await connectAuthed(server.wsUrl('/ws/alerts'), READ_KEY));
+    sdk = new QbtMonitorClient({ url: server.wsUrl('/ws/torrents'), apiKey: READ_KEY });
+    sdkTable = new TorrentTable(sdk);
+    await sdk.connect();
+    sdkApi = new TorrentsApi({ url: server.wsUrl('/ws'), apiKey: ADMIN_KEY });
     await movies.request({ type: 'subscribe', data: { events: ['torrent.completed'], filters: { category: ['movies'] } } });
   });
 
   after(async () => {
     for (const client of [table, fromClipboard, movies, syncs, alerts]) client?.close();
+    await sdk?.close();
     await server?.stop();
     await Promise.all([swarm?.dispose(), xvfb?.stop()]);
     for (const dir of [unwritable, dataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
@@ -129,8 +139,11 @@ describe('torrents on a real swarm', { skip }, () => {
     else process.env.DISPLAY = savedDisplay;
   });
 
-  /** Waits until the client's table equals qBittorrent's `torrents/info`, as seen by a sync that began after reading it. */
-  async function assertTableMatchesQbittorrent(client: TestClient): Promise<void> {
+  /**
+   * Waits until the client's table (and, while it runs, the SDK's TorrentTable) equals qBittorrent's
+   * `torrents/info`, as seen by a sync that began after reading it.
+   */
+  async function assertTableMatchesQbittorrent(client: TestClient, withSdk = true): Promise<void> {
     const deadline = Date.now() + 20_000;
     for (;;) {
       const readAt = new Date().toISOString();
@@ -143,6 +156,10 @@ describe('torrents on a real swarm', { skip }, () => {
       const actual = tableOf(client.received);
       try {
         assert.deepEqual(actual, expected);
+        if (withSdk) {
+          assert.equal(sdkTable.ready, true);
+          assert.deepEqual(new Map([...sdkTable.rows()].map((row) => [row.hash, { ...row }])), expected, 'the SDK table');
+        }
         return;
       } catch (error) {
         // Speeds and peer counts move between two reads; equal once they hold still.
@@ -306,7 +323,31 @@ describe('torrents on a real swarm', { skip }, () => {
       (m) => m.meta?.event === 'torrent.updated' && /^(pausedUP|stoppedUP)$/.test(m.data.changed[paused.hash]?.state),
       10_000,
     );
-    assert.equal((await rest(server, 'POST', `${url}/recheck`)).status, 200);
+
+    // The same through the SDK: the table it keeps, the REST calls it offers.
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (!/^(pausedUP|stoppedUP)$/.test(sdkTable.get(paused.hash)?.state ?? '')) return;
+          stop();
+          resolve();
+        };
+        const stop = sdkTable.onChange(check);
+        check();
+      }),
+      5000,
+      'the SDK table did not see the torrent stopped',
+    );
+    assert.equal(sdkTable.counts().stopped, 1);
+    const page = await sdkApi.list({ state: ['stopped'], sort: 'name' });
+    assert.deepEqual(
+      page.torrents.map((row) => row.hash),
+      [paused.hash],
+    );
+    await sdkApi.recheck(paused.hash);
+    const refused = await new TorrentsApi({ url: server.url, apiKey: READ_KEY }).start(paused.hash).catch((error: unknown) => error);
+    assert.ok(refused instanceof HttpError);
+    assert.deepEqual([refused.status, refused.code], [403, 'FORBIDDEN']);
   });
 
   test('a torrent that cannot be written is announced as errored', async () => {
@@ -396,7 +437,7 @@ describe('torrents on a real swarm', { skip }, () => {
         original.map((m) => [m.id, m.meta?.seq]),
         'the same events, not new ones',
       );
-      await assertTableMatchesQbittorrent(back);
+      await assertTableMatchesQbittorrent(back, false);
     } finally {
       back.close();
     }
@@ -407,6 +448,7 @@ describe('torrents on a real swarm', { skip }, () => {
     const lastSeq = seen.at(-1)!.meta!.seq!;
     const remaining = [...tableOf(table.received).keys()];
     assert.deepEqual(remaining, [paused.hash]);
+    await sdk.close();
     await server.stop();
 
     // While it is down: one torrent deleted, another added and downloaded, all in qBittorrent itself.

@@ -170,4 +170,62 @@ describe('qbt-monitor watch', () => {
     assert.match(formatEvent(message, painter(true)), /\u001b\[31m\[CRITICAL\]\u001b\[0m/);
     assert.doesNotMatch(formatEvent(message, painter(false)), /\u001b/);
   });
+
+  test("prints the torrent lifecycle readably, and qBittorrent's figures in one line", async () => {
+    const server = await startServer();
+    try {
+      const watch = runWatch(['--url', server.wsUrl('/ws/torrents'), '--token', READ_KEY]);
+      await watch.waitFor('stdout', /torrent\.list\s+0 torrents/);
+      const torrent = {
+        hash: 'c'.repeat(40),
+        name: 'ubuntu-24.04.iso\u001b[2J',
+        state: 'uploading',
+        progress: 1,
+        size: 6 * 1024 ** 3,
+        category: 'iso',
+        tags: ['linux', 'lts'],
+        save_path: '/srv/downloads',
+        added_on: new Date().toISOString(),
+        completion_on: new Date().toISOString(),
+        source: 'clipboard' as const,
+      };
+      server.app.publish('torrent.completed', torrent);
+      server.app.publish('torrent.errored', { ...torrent, state: 'missingFiles', source: 'qbittorrent' as const });
+      await watch.waitFor('stdout', /ERRORED/);
+      const lines = watch.stdout().split('\n');
+      const completed = lines.find((line) => line.includes('torrent.completed'))!;
+      assert.match(
+        completed,
+        /\[COMPLETED\] "ubuntu-24\.04\.iso\uFFFD\[2J" {2}100\.0% of 6\.0 GiB {2}uploading {2}category=iso tags=linux,lts {2}from the clipboard$/,
+      );
+      assert.match(lines.find((line) => line.includes('torrent.errored'))!, /\[ERRORED\] .* missingFiles {2}category=iso tags=linux,lts$/);
+      watch.child.kill('SIGINT');
+      assert.equal(await watch.exited, 0);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('formats performance.qbittorrent as speeds, counts and free space', () => {
+    const message = {
+      type: 'performance',
+      id: 'p',
+      timestamp: new Date().toISOString(),
+      meta: { event: 'performance.qbittorrent' },
+      data: {
+        dl_speed: 1.5 * 1024 ** 2,
+        up_speed: 20 * 1024,
+        dl_session_bytes: 0,
+        up_session_bytes: 0,
+        free_space_on_disk: 120 * 1024 ** 3,
+        connection_status: 'firewalled',
+        dht_nodes: 0,
+        torrents: { total: 3, downloading: 1, seeding: 2, stopped: 0, stalled: 0, errored: 0, checking: 0, queued: 0, other: 0 },
+      },
+    } as ServerMessage<'performance'>;
+    assert.match(
+      formatEvent(message, painter(false)),
+      /performance\.qbittorrent {2}down 1\.5 MiB\/s {2}up 20\.0 KiB\/s {2}3 torrents \(1 downloading, 2 seeding\) {2}free 120\.0 GiB {2}firewalled$/,
+    );
+  });
 });

@@ -8,6 +8,8 @@ export type { HeartbeatOptions } from './heartbeat.js';
 export type { AuthMode, WebSocketConstructor, WebSocketLike } from './transport.js';
 export { backoffDelay, type BackoffOptions } from '../protocol/backoff.js';
 export { eventNameOf } from './subscription-view.js';
+export { TorrentTable, type TorrentTableChange } from './torrent-table.js';
+export { type AddResult, HttpError, type TorrentPage, type TorrentQuery, TorrentsApi, type TorrentsApiOptions } from './torrents-api.js';
 export { type CloseAction, CloseCode, closeAction, ErrorCode } from '../protocol/errors.js';
 export type { Filters } from '../protocol/client-messages.js';
 export type { EventPattern } from '../protocol/events.js';
