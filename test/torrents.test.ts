@@ -144,7 +144,7 @@ describe('torrents on a real swarm', { skip }, () => {
    * `torrents/info`, as seen by a sync that began after reading it.
    */
   async function assertTableMatchesQbittorrent(client: TestClient, withSdk = true): Promise<void> {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 30_000;
     for (;;) {
       const readAt = new Date().toISOString();
       const info = await qbt.get<Array<Record<string, any>>>('torrents/info');

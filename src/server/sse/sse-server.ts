@@ -100,8 +100,11 @@ export class SseServer {
     stream.message(ServerMessageType.connection, envelope(ServerMessageType.connection, ack));
     if (since === undefined) {
       hub.sendSnapshot(stream);
+      hub.sendTorrentList(stream);
       return;
     }
+    // The torrent table is not replayed: a resuming stream starts it again from the list.
+    hub.sendTorrentList(stream);
     hub
       .resume(stream, since, { epoch })
       .then((result) => stream.message(ServerMessageType.resumed, envelope(ServerMessageType.resumed, result)))
