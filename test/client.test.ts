@@ -663,7 +663,8 @@ describe('recovery', () => {
     const inputs = Object.keys(result.metafile.inputs);
     assert.ok(!inputs.some((path) => path.includes('node_modules/')), `bundled dependencies: ${inputs.join(', ')}`);
     const bundle = result.outputFiles[0]!.text;
-    assert.ok(bundle.length < 40_000, `bundle is ${bundle.length} bytes`);
+    // Unminified; the torrents helpers (TorrentTable, TorrentsApi) are some 5 KB of it.
+    assert.ok(bundle.length < 45_000, `bundle is ${bundle.length} bytes`);
 
     const dir = mkdtempSync(join(tmpdir(), 'qbtm-bundle-'));
     const server = await startServer();
