@@ -1,4 +1,5 @@
 /** The dashboard page: asks for a key once, keeps a session open with it, and renders the store's changes once per animation frame. */
+import { AlertTarget } from './alert-target.js';
 import { SystemCharts } from './charts.js';
 import { byId, refreshRelativeTimes, setText } from './dom.js';
 import { clockTime } from './format.js';
@@ -12,6 +13,9 @@ import { ComponentsView } from './views/components-view.js';
 import { ConnectionView } from './views/connection-view.js';
 import { FeedView } from './views/feed-view.js';
 import { FiguresView } from './views/figures-view.js';
+import { HistoryView } from './views/history-view.js';
+import { NotificationsView } from './views/notifications-view.js';
+import { SilencesView } from './views/silences-view.js';
 
 /** Besides the store's sections: once a second, for ages and the reconnect countdown; and the pointer over a chart. */
 type FrameWork = Section | 'clock' | 'hover';
@@ -41,7 +45,15 @@ const charts = new SystemCharts(
   },
   () => frames.mark('hover'),
 );
-const alertsView = new AlertsView(store, (alertId) => session?.resolveAlert(alertId));
+const alertsView = new AlertsView(store, {
+  resolve: (alertId) => session?.resolveAlert(alertId),
+  acknowledge: (alertId, comment) => session?.acknowledgeAlert(alertId, comment),
+  silence: (alertId, end, comment) => session?.silenceAlert(alertId, end, comment),
+});
+const notificationsView = new NotificationsView(store, (name) => session?.testTarget(name));
+const silencesView = new SilencesView(store, (id) => session?.deleteSilence(id));
+const historyView = new HistoryView(store, () => session?.loadOlderAlerts());
+const alertTarget = new AlertTarget(store, () => session?.loadOlderAlerts(), byId('target-note'));
 const componentsView = new ComponentsView(store);
 const feedView = new FeedView(store);
 const login = new LoginForm(signIn);
@@ -59,6 +71,10 @@ function render(dirty: ReadonlySet<FrameWork>): void {
   if (dirty.has('alerts')) alertsView.render();
   if (dirty.has('components')) componentsView.render();
   if (dirty.has('feed')) feedView.render();
+  if (dirty.has('notifications')) notificationsView.render();
+  if (dirty.has('silences')) silencesView.render();
+  if (dirty.has('history')) historyView.render();
+  if (dirty.has('alerts') || dirty.has('history') || dirty.has('connection')) alertTarget.render();
   if (dirty.has('clock')) refreshRelativeTimes(dashboard);
 }
 
@@ -114,6 +130,11 @@ languageSelect.addEventListener('change', () => {
   if (!chosen) return;
   chooseLanguage(chosen);
   showLanguage();
+});
+
+addEventListener('hashchange', () => {
+  alertTarget.read();
+  frames.mark('alerts');
 });
 
 showLanguage();

@@ -1,6 +1,13 @@
 /** One signed-in connection: the SDK client wired to the store, the history loaded on every (re)connection, and the key's fate. */
 import { type ClientEvents, CloseCode, EVENT_TYPES, type EventType, type MessageHandlers, QbtMonitorClient } from '../client/index.js';
-import type { ComponentStatusReply, EventHistoryReply } from '../protocol/index.js';
+import type {
+  ComponentStatusReply,
+  EventHistoryReply,
+  NotificationTargetState,
+  NotificationTestReply,
+  Silence,
+} from '../protocol/index.js';
+import type { AlertHistoryPage } from './management.js';
 import { restClient } from './rest.js';
 import type { DashboardStore } from './store.js';
 import { HISTORY_METRICS, HISTORY_MINUTES } from './system-history.js';
@@ -12,8 +19,17 @@ export interface SessionEvents {
   refused(reason: string): void;
 }
 
+/** How long a silence from an alert card lasts: seconds from now, or until a time. */
+export type SilenceEnd = { duration: number } | { ends_at: string };
+
 export interface Session {
   resolveAlert(alertId: string): void;
+  acknowledgeAlert(alertId: string, comment: string): void;
+  silenceAlert(alertId: string, end: SilenceEnd, comment: string): void;
+  deleteSilence(id: string): void;
+  testTarget(name: string): void;
+  /** The next older page of the alert history. */
+  loadOlderAlerts(): void;
   close(): void;
 }
 
@@ -21,8 +37,13 @@ const RESOLUTION = 'Resolved from the dashboard';
 /** What the Activity feed shows, read back from the event log on every (re)connection. */
 const FEED_EVENTS = 'config.*,system.*';
 const FEED_LENGTH = 50;
-/** How often the components' current state (the clipboard's last check) is asked for while the page is visible. */
+/** How often the components' current state (the clipboard's last check) and the notification targets' are asked for while the page is visible. */
 const STATUS_POLL_MS = 5000;
+/** Silences end by themselves and other admins add them: read again this often (and after this page's changes). */
+const SILENCES_POLL_MS = 30_000;
+const HISTORY_PAGE = 25;
+/** Alert events come in bursts (a rule change raises several): the history's first page is read again once they settle. */
+const HISTORY_SETTLE_MS = 1000;
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -52,7 +73,7 @@ export function startSession(apiKey: string, store: DashboardStore, events: Sess
     };
 
   /** Charts show the last minutes, including those missed while disconnected: performance samples are not replayed, the store has them. */
-  const loadHistory = () =>
+  const loadSamples = () =>
     client.requestData(HISTORY_METRICS, HISTORY_MINUTES).then(
       unlessClosed((reply) => store.applyHistory(reply)),
       unlessClosed((error: unknown) => store.historyFailed(messageOf(error))),
@@ -71,7 +92,41 @@ export function startSession(apiKey: string, store: DashboardStore, events: Sess
       () => undefined,
     );
   };
-  const statusTimer = setInterval(loadStatus, STATUS_POLL_MS);
+  const { management } = store;
+  const loadTargets = () =>
+    rest<{ targets: NotificationTargetState[] }>('GET', 'notifications').then(
+      unlessClosed((reply) => management.applyTargets(reply.targets)),
+      unlessClosed((error: unknown) => management.targetsFailed(messageOf(error))),
+    );
+  const loadSilences = () =>
+    rest<{ silences: Silence[] }>('GET', 'silences').then(
+      unlessClosed((reply) => management.applySilences(reply.silences)),
+      unlessClosed((error: unknown) => management.silencesFailed(messageOf(error))),
+    );
+  const loadHistory = (before?: string) => {
+    management.historyRequested();
+    const cursor = before === undefined ? '' : `&before=${encodeURIComponent(before)}`;
+    return rest<AlertHistoryPage>('GET', `alerts?limit=${HISTORY_PAGE}${cursor}`).then(
+      unlessClosed((page) => management.applyHistory(page, before !== undefined)),
+      unlessClosed((error: unknown) => management.historyFailed(messageOf(error))),
+    );
+  };
+  let historyTimer: ReturnType<typeof setTimeout> | undefined;
+  const historyChanged = () => {
+    clearTimeout(historyTimer);
+    // A connection lost meanwhile reads the history again when it is back.
+    historyTimer = setTimeout(() => {
+      if (client.state.phase === 'open') void loadHistory();
+    }, HISTORY_SETTLE_MS);
+  };
+  const poll = () => {
+    loadStatus();
+    if (!document.hidden && client.state.phase === 'open') void loadTargets();
+  };
+  const statusTimer = setInterval(poll, STATUS_POLL_MS);
+  const silencesTimer = setInterval(() => {
+    if (!document.hidden && client.state.phase === 'open') void loadSilences();
+  }, SILENCES_POLL_MS);
 
   let servingNode: string | undefined;
   /** What the page does with each event type; a type without its entry here does not compile. */
@@ -81,7 +136,10 @@ export function startSession(apiKey: string, store: DashboardStore, events: Sess
       const ownHost = servingNode === undefined || message.meta?.node === undefined || message.meta.node === servingNode;
       if ('cpu_percent' in data && ownHost) store.addSample(data, message);
     },
-    alert: (data, message) => store.applyAlert(data, message),
+    alert(data, message) {
+      store.applyAlert(data, message);
+      historyChanged();
+    },
     status: (data, message) => store.applyStatus(data, message),
     config: (data, message) => store.applyConfig(data, message),
     system: (data, message) => store.applySystem(data, message),
@@ -100,9 +158,12 @@ export function startSession(apiKey: string, store: DashboardStore, events: Sess
       servingNode = data.node;
       store.acknowledged(data.role);
       events.accepted();
-      void loadHistory();
+      void loadSamples();
       void loadFeed();
       loadStatus();
+      void loadTargets();
+      void loadSilences();
+      void loadHistory();
     }),
     // TypeScript does not follow `type` from the map's key to its handler: the map's own type pairs them.
     ...EVENT_TYPES.map(<T extends EventType>(type: T) => client.on(type, onEvent[type] as ClientEvents[T])),
@@ -117,11 +178,51 @@ export function startSession(apiKey: string, store: DashboardStore, events: Sess
       // Success shows as the resolved alert event every client receives.
       client.resolveAlert(alertId, RESOLUTION).catch((error: unknown) => store.resolveFailed(alertId, messageOf(error)));
     },
+    acknowledgeAlert(alertId, comment) {
+      management.setAction(alertId, 'acknowledge', { busy: true });
+      // Success shows as the alert's next event, which carries the acknowledgement.
+      client.acknowledgeAlert(alertId, comment || undefined).then(
+        unlessClosed(() => management.setAction(alertId, 'acknowledge', undefined)),
+        unlessClosed((error: unknown) => management.setAction(alertId, 'acknowledge', { busy: false, error: messageOf(error) })),
+      );
+    },
+    silenceAlert(alertId, end, comment) {
+      management.setAction(alertId, 'silence', { busy: true });
+      rest<{ silence: Silence }>('POST', 'silences', { matchers: { alert_id: alertId }, ...end, ...(comment && { comment }) }).then(
+        unlessClosed(() => {
+          management.setAction(alertId, 'silence', undefined);
+          void loadSilences();
+        }),
+        unlessClosed((error: unknown) => management.setAction(alertId, 'silence', { busy: false, error: messageOf(error) })),
+      );
+    },
+    deleteSilence(id) {
+      management.deleting(id, { busy: true });
+      rest<undefined>('DELETE', `silences/${encodeURIComponent(id)}`).then(
+        unlessClosed(() => void loadSilences()),
+        unlessClosed((error: unknown) => management.deleting(id, { busy: false, error: messageOf(error) })),
+      );
+    },
+    testTarget(name) {
+      management.testing(name);
+      rest<NotificationTestReply>('POST', `notifications/${encodeURIComponent(name)}/test`).then(
+        unlessClosed((outcome) => {
+          management.tested(name, outcome);
+          void loadTargets();
+        }),
+        unlessClosed((error: unknown) => management.tested(name, { delivered: false, error: messageOf(error) })),
+      );
+    },
+    loadOlderAlerts() {
+      if (management.historyNext) void loadHistory(management.historyNext);
+    },
     /** Closes the connection; nothing it does after reaches the store. */
     close() {
       closed = true;
       for (const removeHandler of handlers) removeHandler();
       clearInterval(statusTimer);
+      clearInterval(silencesTimer);
+      clearTimeout(historyTimer);
       void client.close();
     },
   };

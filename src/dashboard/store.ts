@@ -13,9 +13,20 @@ import type {
   SystemMetrics,
 } from '../client/index.js';
 import type { LoggedEvent } from '../protocol/index.js';
+import { ManagementState } from './management.js';
 import { SystemHistory } from './system-history.js';
 
-export const SECTIONS = ['connection', 'figures', 'charts', 'alerts', 'components', 'feed'] as const;
+export const SECTIONS = [
+  'connection',
+  'figures',
+  'charts',
+  'alerts',
+  'components',
+  'feed',
+  'notifications',
+  'silences',
+  'history',
+] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export type Role = ConnectionAck['role'];
@@ -68,12 +79,15 @@ export class DashboardStore {
   feedError: string | undefined;
   /** Each component's last check as the server last answered GET /api/v1/status (events carry it only with other news). */
   readonly lastChecks = new Map<string, number>();
+  /** Notification targets, silences, the alert history, and this page's acknowledgements and silences under way. */
+  readonly management: ManagementState;
   /** Alerts the server listed in this connection's snapshot: after a resumption with a gap, the others are stale. */
   #snapshotAlertIds = new Set<string>();
   readonly #changed: (section: Section) => void;
 
   constructor(changed: (section: Section) => void) {
     this.#changed = changed;
+    this.management = new ManagementState(changed);
   }
 
   /** Forgets everything shown: for a new session, whose snapshot and history bring it all again. */
@@ -89,6 +103,7 @@ export class DashboardStore {
     this.feed = [];
     this.feedError = undefined;
     this.lastChecks.clear();
+    this.management.reset();
     for (const section of SECTIONS) this.#changed(section);
   }
 

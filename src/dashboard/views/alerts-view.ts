@@ -1,29 +1,45 @@
-/** Active alerts (level, value against threshold, age, suggestion, a resolve button for admin keys) and the recently resolved ones they fade into. */
+/**
+ * Active alerts (level, value against threshold, age, suggestion, acknowledgement and silence; for admin keys
+ * Resolve, Acknowledge and Silence) and the recently resolved ones they fade into.
+ */
 import { ALERT_LEVEL_RANK, type AlertActive, type AlertLevel } from '../../client/index.js';
 import { byId, fadeIn, fadeOutAndRemove, h, present, relativeTime, setText } from '../dom.js';
 import { alertValue, humanize } from '../format.js';
 import { language, t } from '../i18n.js';
 import type { ActiveAlert, DashboardStore, ResolvedAlert } from '../store.js';
+import { AlertActions, type AlertActionHandlers } from './alert-actions.js';
+
+export interface AlertsHandlers extends AlertActionHandlers {
+  resolve(alertId: string): void;
+}
+
+interface Card {
+  element: HTMLLIElement;
+  body: HTMLElement;
+  /** For admin keys. */
+  actions: AlertActions | undefined;
+  shows: string;
+}
 
 const levelLabel = (level: AlertLevel): string => t()[level];
 
 export class AlertsView {
   readonly #store: DashboardStore;
-  readonly #onResolve: (alertId: string) => void;
+  readonly #handlers: AlertsHandlers;
   readonly #count = byId('alert-count');
   readonly #active = byId('alerts-container');
   readonly #noActive = byId('no-alerts');
   readonly #resolved = byId('resolved-alerts');
   readonly #noResolved = byId('no-resolved');
   /** Each active alert's card, and the rendering it shows (so that a card is rebuilt only when its alert changed). */
-  readonly #cards = new Map<string, { element: HTMLLIElement; shows: string }>();
+  readonly #cards = new Map<string, Card>();
   readonly #resolvedItems = new Map<string, HTMLLIElement>();
   /** The language the resolved items were written in: all are written again in another. */
   #resolvedLanguage = language();
 
-  constructor(store: DashboardStore, onResolve: (alertId: string) => void) {
+  constructor(store: DashboardStore, handlers: AlertsHandlers) {
     this.#store = store;
-    this.#onResolve = onResolve;
+    this.#handlers = handlers;
   }
 
   render(): void {
@@ -45,14 +61,16 @@ export class AlertsView {
       const shows = JSON.stringify([alert, canResolve, language()]);
       let card = this.#cards.get(alert.data.alert_id);
       if (!card) {
-        card = { element: h('li', { 'data-alert-id': alert.data.alert_id }), shows: '' };
+        const body = h('div', { class: 'alert__body' });
+        card = { element: h('li', { 'data-alert-id': alert.data.alert_id, tabindex: -1 }, body), body, actions: undefined, shows: '' };
         this.#cards.set(alert.data.alert_id, card);
         fadeIn(card.element);
       }
       if (card.shows !== shows) {
         card.shows = shows;
-        this.#fillCard(card.element, alert, canResolve);
+        this.#fillCard(card, alert, canResolve);
       }
+      card.actions?.update(alert.data, this.#store.management.actions.get(alert.data.alert_id));
       // Cards still fading out stay at the end; the active ones keep their order before them.
       const at = this.#active.children[index];
       if (at !== card.element) this.#active.insertBefore(card.element, at ?? null);
@@ -62,19 +80,29 @@ export class AlertsView {
     this.#noActive.hidden = alerts.length > 0;
   }
 
-  #fillCard(card: HTMLLIElement, { data, firedAt, resolving, resolveError }: ActiveAlert, canResolve: boolean): void {
+  #fillCard(card: Card, { data, firedAt, resolving, resolveError }: ActiveAlert, canResolve: boolean): void {
     const words = t();
-    card.className = `alert alert--${data.level}`;
+    card.element.className = `alert alert--${data.level}`;
     const titleId = `alert-title-${data.alert_id}`;
-    card.setAttribute('aria-labelledby', titleId);
+    card.element.setAttribute('aria-labelledby', titleId);
+    if (canResolve && !card.actions) {
+      card.actions = new AlertActions(data.alert_id, this.#handlers);
+      card.element.append(card.actions.element);
+    } else if (!canResolve && card.actions) {
+      card.actions.element.remove();
+      card.actions = undefined;
+    }
     const processes = data.metadata.affected_processes;
-    card.replaceChildren(
+    const repeat = data.repeat;
+    card.body.replaceChildren(
       ...present([
         h(
           'div',
           { class: 'alert__head' },
           h('span', { class: `level level--${data.level}` }, levelLabel(data.level)),
           h('h3', { id: titleId, class: 'alert__title' }, data.title),
+          data.silenced && h('span', { class: 'tag tag--silenced' }, words.silenced),
+          repeat !== undefined && h('span', { class: 'tag' }, words.reminder(repeat)),
         ),
         h('p', { class: 'alert__message' }, data.message),
         h(
@@ -86,6 +114,15 @@ export class AlertsView {
           processes.length > 0 && fact(words.topProcesses, processes.join(', '), 'facts__wide'),
         ),
         data.metadata.suggestion && h('p', { class: 'alert__suggestion' }, h('strong', {}, words.suggestion), data.metadata.suggestion),
+        data.acknowledged_by !== undefined &&
+          h(
+            'p',
+            { class: 'alert__ack' },
+            words.acknowledgedBy(data.acknowledged_by),
+            data.acknowledged_at ? ', ' : '',
+            data.acknowledged_at ? relativeTime(Date.parse(data.acknowledged_at)) : '',
+            data.acknowledgement ? `: ${data.acknowledgement}` : '',
+          ),
         canResolve && this.#resolveButton(data, resolving),
         resolveError && h('p', { class: 'alert__error', role: 'alert' }, words.resolveFailed(resolveError)),
       ]),
@@ -98,7 +135,7 @@ export class AlertsView {
       { type: 'button', class: 'button button--small', 'aria-describedby': `alert-title-${data.alert_id}`, disabled: resolving },
       resolving ? t().resolving : t().resolve,
     );
-    button.addEventListener('click', () => this.#onResolve(data.alert_id));
+    button.addEventListener('click', () => this.#handlers.resolve(data.alert_id));
     return button;
   }
 
