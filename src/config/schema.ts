@@ -109,7 +109,8 @@ export const LimitsConfigSchema = Type.Object(
     max_connections: Type.Integer({
       minimum: 1,
       default: 10000,
-      description: 'Authenticated WebSocket connections at most; more get CONNECTION_FAILED and 1013.',
+      description:
+        'Authenticated connections at most, WebSocket sessions and SSE streams together; more get CONNECTION_FAILED (WebSocket: close 1013, SSE: 503).',
     }),
     max_unauthenticated_connections: Type.Integer({
       minimum: 1,

@@ -112,6 +112,10 @@ export interface App {
   readonly stopStep: string | undefined;
 }
 
+/** How often the HTTP server checks how long request heads have taken, and the second they get past `auth.timeout_ms` (as a refused WebSocket does). */
+const CONNECTION_CHECK_MS = 1000;
+const HEAD_GRACE_MS = 1000;
+
 /** Builds the app; a failure about the data directory's files comes out as a DataDirError naming the file and the way out. */
 export async function createApp(options: AppOptions): Promise<App> {
   try {
@@ -209,7 +213,15 @@ async function assembleApp(options: AppOptions): Promise<App> {
     resolveAlert: ({ alert_id, resolution }, by) => onAlert(alert_id, () => clusterAlerts.resolve(alert_id, resolution, by.name)),
     acknowledgeAlert: ({ alert_id, comment }, by) => onAlert(alert_id, () => clusterAlerts.acknowledge(alert_id, comment, by.name)),
   };
-  const ws = new WsServer({ hub, config: () => liveConfig.current, keys: () => keys, handlers, logger, node: bus.node });
+  const ws = new WsServer({
+    hub,
+    config: () => liveConfig.current,
+    keys: () => keys,
+    handlers,
+    logger,
+    node: bus.node,
+    otherConnections: () => sse.streamCount,
+  });
   const sse = new SseServer({ hub, config: () => liveConfig.current, logger, node: bus.node });
   const components = createComponents({
     config: () => liveConfig.current,
@@ -243,13 +255,18 @@ async function assembleApp(options: AppOptions): Promise<App> {
     alerts.reconfigure(next);
     prometheus.reconfigure(next);
     if (fields.some((field) => field.startsWith('notifications.'))) void notifier.reconfigure(next);
+    http.server.headersTimeout = next.auth.timeout_ms + HEAD_GRACE_MS;
   });
   const http = Fastify({
     // Fastify's own info lines ("Server listening at ...", once per address) would repeat what `serve` says once.
     loggerInstance: logger.child({}, { level: 'warn' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1_048_576,
+    // Node checks request heads' time every 30 s by default: a silent socket would hold its place 90 s.
+    http: { connectionsCheckingInterval: CONNECTION_CHECK_MS },
   });
+  // A request's head, the key in it, gets as long as a WebSocket gets to authenticate, and a second.
+  http.server.headersTimeout = config.auth.timeout_ms + HEAD_GRACE_MS;
   const stopLoggingEvents = logEvents(bus, logger);
   const startedAt = Date.now();
 

@@ -29,6 +29,8 @@ export function requireRole(keys: () => KeyRing, role: Role): onRequestAsyncHook
     const identity = credentials.token === undefined ? undefined : keys().verify(credentials.token);
     if (!identity) {
       const reason = credentials.token === undefined ? 'send Authorization: Bearer <API key>' : 'invalid API key';
+      // The connection ends with the refusal: a body announced is not waited for.
+      reply.header('connection', 'close');
       return sendError(reply, 401, ErrorCode.AUTH_FAILED, `authentication failed: ${reason}${ignoredAuthorizationHint(credentials)}`);
     }
     if (role === 'admin' && identity.role !== 'admin') return sendError(reply, 403, ErrorCode.FORBIDDEN, 'this needs an admin key');

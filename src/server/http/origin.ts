@@ -9,6 +9,6 @@ export function registerBrowserCheck(http: FastifyInstance, config: () => Config
   http.addHook('onRequest', async (request, reply) => {
     const { auth, server } = config();
     const verdict = checkBrowserRequest(request.headers, { allowedOrigins: auth.allowed_origins, listenHost: server.host });
-    if (!verdict.ok) return sendError(reply, 403, ErrorCode.ORIGIN_NOT_ALLOWED, verdict.reason);
+    if (!verdict.ok) return sendError(reply.header('connection', 'close'), 403, ErrorCode.ORIGIN_NOT_ALLOWED, verdict.reason);
   });
 }

@@ -37,6 +37,8 @@ export interface WsServerOptions {
   logger: Logger;
   /** This node's id in a cluster, told to clients in the acknowledgement. */
   node?: string;
+  /** Connections of other kinds counted with the sessions toward `limits.max_connections` (SSE streams). */
+  otherConnections?: () => number;
 }
 
 /** Each endpoint's path as the one string the table holds: a session keeps it rather than a slice of its request's URL. */
@@ -162,8 +164,9 @@ export class WsServer {
       return;
     }
     const start = (identity: Identity, replyTo?: string) => {
-      // Capacity counts sessions only: sockets that never authenticate cannot lock keys out.
-      if (this.#sessionCount >= this.#options.config().limits.max_connections) {
+      // Capacity counts sessions (and SSE streams) only: sockets that never authenticate cannot lock keys out.
+      const open = this.#sessionCount + (this.#options.otherConnections?.() ?? 0);
+      if (open >= this.#options.config().limits.max_connections) {
         refuse(errorMessage(ErrorCode.CONNECTION_FAILED, 'server at capacity', replyTo, RETRY_AT_CAPACITY_MS), CloseCode.TRY_AGAIN_LATER);
         return;
       }
