@@ -20,8 +20,12 @@ import {
   ErrorCode,
   EVENT_TYPES,
   EventName,
+  GROUP_OF_STATE,
   ServerMessageType,
+  TORRENT_FIELDS,
   TORRENT_LIFECYCLE_SUBTYPES,
+  TORRENT_STATE_GROUPS,
+  torrentStateGroup,
 } from '../src/protocol/index.js';
 
 const ROOT = new URL('..', import.meta.url);
@@ -111,6 +115,8 @@ const PROTOCOL = {
   events: 'src/protocol/events.ts',
   errors: 'src/protocol/errors.ts',
   limits: 'src/protocol/limits.ts',
+  torrents: 'src/protocol/torrents.ts',
+  torrentGroups: 'src/protocol/torrent-groups.ts',
   sdkErrors: 'src/client/errors.ts',
 };
 
@@ -133,6 +139,12 @@ export function pythonProtocol(): string {
       'from typing import Dict, Final, FrozenSet, Literal, Tuple',
     ],
     [`CloseAction = Literal[${closeActions.map(py).join(', ')}]`],
+    [
+      '#: The groups of ``TORRENT_STATE_GROUPS``.',
+      'TorrentStateGroup = Literal[',
+      ...TORRENT_STATE_GROUPS.map((group) => `    ${py(group)},`),
+      ']',
+    ],
     constants('ServerMessageType', PROTOCOL.messageTypes, ServerMessageType),
     constants('ClientMessageType', PROTOCOL.messageTypes, ClientMessageType),
     [
@@ -148,6 +160,23 @@ export function pythonProtocol(): string {
       ...assignTuple('CLIENT_MESSAGE_TYPES: Tuple[str, ...]', Object.values(ClientMessageType)),
     ],
     constants('EventName', PROTOCOL.events, EventName),
+    [
+      ...comment(docsOf(PROTOCOL.torrents, 'TORRENT_FIELDS').own),
+      ...assignTuple('TORRENT_FIELDS: Tuple[str, ...]', TORRENT_FIELDS),
+      ...comment(docsOf(PROTOCOL.torrentGroups, 'TORRENT_STATE_GROUPS').own),
+      ...assignTuple('TORRENT_STATE_GROUPS: Tuple[TorrentStateGroup, ...]', TORRENT_STATE_GROUPS),
+      ...documented('GROUP_OF_STATE', PROTOCOL.torrentGroups, 'GROUP_OF_STATE: Dict[str, TorrentStateGroup] = {'),
+      ...Object.entries(GROUP_OF_STATE).map(([state, group]) => `    ${py(state)}: ${py(group)},`),
+      '}',
+    ],
+    [
+      'def torrent_state_group(state: str) -> TorrentStateGroup:',
+      '    """The group a qBittorrent state name is counted in (``GROUP_OF_STATE``).',
+      '',
+      `    Other names (a later qBittorrent's) are ${py(torrentStateGroup(''))}.`,
+      '    """',
+      `    return GROUP_OF_STATE.get(state, ${py(torrentStateGroup(''))})`,
+    ],
     [...documented('ENDPOINTS', PROTOCOL.events, 'ENDPOINTS: Dict[str, Tuple[str, ...]] = {'), ...endpoints, '}'],
     constants('ErrorCode', PROTOCOL.errors, ErrorCode),
     ['#: Every ``ErrorCode``.', ...assignTuple('ERROR_CODES: FrozenSet[str]', Object.values(ErrorCode), frozenset)],

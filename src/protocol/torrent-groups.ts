@@ -5,7 +5,7 @@ export const TORRENT_STATE_GROUPS = ['downloading', 'seeding', 'stopped', 'stall
 export type TorrentStateGroup = (typeof TORRENT_STATE_GROUPS)[number];
 
 /** qBittorrent's state names, 4.x and 5.x (Web API 2.11 renamed `pausedDL`/`pausedUP` to `stoppedDL`/`stoppedUP`), by group. */
-const GROUP_OF_STATE: Readonly<Record<string, TorrentStateGroup>> = {
+export const GROUP_OF_STATE: Readonly<Record<string, TorrentStateGroup>> = {
   downloading: 'downloading',
   forcedDL: 'downloading',
   metaDL: 'downloading',

@@ -1,7 +1,8 @@
 """Python client of the qbt-monitor WebSocket API.
 
 ``QbtMonitorClient`` needs the ``websockets`` package; the pure parts (``backoff_delay``, the
-subscription matcher, the protocol tables, the errors, the states) import without it.
+subscription matcher, the protocol tables, the errors, the states, the torrent table and REST calls)
+import without it.
 """
 from __future__ import annotations
 
@@ -22,14 +23,19 @@ from .protocol import (
     CLOSE_ACTIONS,
     DURABLE_EVENT_TYPES,
     EVENT_TYPES,
+    TORRENT_STATE_GROUPS,
     ClientErrorCode,
     CloseCode,
     ErrorCode,
     EventName,
+    TorrentStateGroup,
     close_action,
+    torrent_state_group,
 )
 from .state import ClientState, CloseCause, ConnectionState, Phase
 from .subscriptions import SubscriptionError, Subscriptions, event_subtype, parse_pattern
+from .torrents import TorrentRow, TorrentTable, TorrentTableChange
+from .torrents_api import AddResult, HttpError, TorrentPage, TorrentsApi
 
 if TYPE_CHECKING:
     from .client import QbtMonitorClient
@@ -66,6 +72,16 @@ __all__ = [
     "close_action",
     "EVENT_TYPES",
     "DURABLE_EVENT_TYPES",
+    "TorrentTable",
+    "TorrentTableChange",
+    "TorrentRow",
+    "TORRENT_STATE_GROUPS",
+    "TorrentStateGroup",
+    "torrent_state_group",
+    "TorrentsApi",
+    "TorrentPage",
+    "AddResult",
+    "HttpError",
 ]
 
 _NEEDS_WEBSOCKETS = {"QbtMonitorClient": "client", "CloseInfo": "connection"}

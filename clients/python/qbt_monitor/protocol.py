@@ -12,6 +12,19 @@ from typing import Dict, Final, FrozenSet, Literal, Tuple
 CloseAction = Literal["reconnect", "reconnect_after_retry", "reconnect_and_resume", "stop"]
 
 
+#: The groups of ``TORRENT_STATE_GROUPS``.
+TorrentStateGroup = Literal[
+    "downloading",
+    "seeding",
+    "stopped",
+    "stalled",
+    "errored",
+    "checking",
+    "queued",
+    "other",
+]
+
+
 class ServerMessageType:
     """Types the server sends."""
 
@@ -110,6 +123,72 @@ class EventName:
     TORRENT_REMOVED: Final = "torrent.removed"
     TORRENT_LIST: Final = "torrent.list"
     TORRENT_UPDATED: Final = "torrent.updated"
+
+
+#: Every field of a row, in order.
+TORRENT_FIELDS: Tuple[str, ...] = (
+    "hash",
+    "name",
+    "state",
+    "progress",
+    "size",
+    "category",
+    "tags",
+    "save_path",
+    "added_on",
+    "completion_on",
+    "source",
+    "dl_speed",
+    "up_speed",
+    "eta",
+    "ratio",
+    "num_seeds",
+    "num_leechs",
+)
+#: The groups torrents are counted in: each torrent in exactly one (``other`` for the rare states outside
+#: them).
+TORRENT_STATE_GROUPS: Tuple[TorrentStateGroup, ...] = (
+    "downloading",
+    "seeding",
+    "stopped",
+    "stalled",
+    "errored",
+    "checking",
+    "queued",
+    "other",
+)
+#: qBittorrent's state names, 4.x and 5.x (Web API 2.11 renamed ``pausedDL``/``pausedUP`` to
+#: ``stoppedDL``/``stoppedUP``), by group.
+GROUP_OF_STATE: Dict[str, TorrentStateGroup] = {
+    "downloading": "downloading",
+    "forcedDL": "downloading",
+    "metaDL": "downloading",
+    "forcedMetaDL": "downloading",
+    "allocating": "downloading",
+    "uploading": "seeding",
+    "forcedUP": "seeding",
+    "stalledUP": "seeding",
+    "pausedDL": "stopped",
+    "pausedUP": "stopped",
+    "stoppedDL": "stopped",
+    "stoppedUP": "stopped",
+    "stalledDL": "stalled",
+    "error": "errored",
+    "missingFiles": "errored",
+    "checkingDL": "checking",
+    "checkingUP": "checking",
+    "checkingResumeData": "checking",
+    "queuedDL": "queued",
+    "queuedUP": "queued",
+}
+
+
+def torrent_state_group(state: str) -> TorrentStateGroup:
+    """The group a qBittorrent state name is counted in (``GROUP_OF_STATE``).
+
+    Other names (a later qBittorrent's) are "other".
+    """
+    return GROUP_OF_STATE.get(state, "other")
 
 
 #: WebSocket endpoints and the event types each delivers (docs/protocol.md, "Endpoints").

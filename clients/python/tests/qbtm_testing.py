@@ -15,6 +15,9 @@ process and passes, in the environment:
   any client can be accepted (``data``: ``"fresh"`` for a new, empty data directory, ``"older"`` for
   the data directory of a server stopped at the start, whose event log numbers below the others';
   by default the same one), ``/restart`` does both;
+- ``QBTM_TORRENTS_WS_URL``: ``ws://127.0.0.1:PORT/ws/torrents`` of a server watching a qbittorrent-nox
+  (``QBTM_QBITTORRENT_URL``, ``_USERNAME``, ``_PASSWORD``) that holds one torrent (``QBTM_TORRENT_HASH``);
+  or ``QBTM_TORRENTS_SKIP``: why there is none (a program missing, by hand);
 - ``QBTM_REQUIRE_SERVER=1``: fail instead of skipping when something above is missing.
 
 Run by hand without them, the pure tests run and the others are skipped with the reason.
@@ -23,11 +26,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import sys
 import unittest
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Literal, Optional, Set, Tuple, Union, get_args, get_origin, get_type_hints
 
@@ -318,3 +324,105 @@ class FakeServer:
             await self.script(ws, connection.index)
         except websockets.exceptions.ConnectionClosed:
             pass
+
+
+@dataclass(frozen=True)
+class TorrentsEnv:
+    """The ``torrents`` server (``/ws/torrents``) and the qbittorrent-nox it watches, which holds one torrent."""
+
+    ws_url: str
+    admin_key: str
+    read_key: str
+    qbittorrent_url: str
+    qbittorrent_username: str
+    qbittorrent_password: str
+    #: The torrent qBittorrent holds from the start (complete, made by mktorrent).
+    torrent_hash: str
+
+
+_TORRENT_ENV_NAMES = (
+    "QBTM_TORRENTS_WS_URL",
+    "QBTM_ADMIN_KEY",
+    "QBTM_READ_KEY",
+    "QBTM_QBITTORRENT_URL",
+    "QBTM_QBITTORRENT_USERNAME",
+    "QBTM_QBITTORRENT_PASSWORD",
+    "QBTM_TORRENT_HASH",
+)
+
+
+def torrents_env(test: unittest.TestCase) -> TorrentsEnv:
+    """The torrents server's settings, or skip: when the harness says why (a program missing, by hand), or
+    when run without the harness (failing instead under QBTM_REQUIRE_SERVER=1)."""
+    require_websockets(test)
+    reason = os.environ.get("QBTM_TORRENTS_SKIP")
+    if reason:
+        test.skipTest(reason)
+    missing = [name for name in _TORRENT_ENV_NAMES if not os.environ.get(name)]
+    if missing:
+        reason = f"{', '.join(missing)} not set: these tests need the qbittorrent-nox and server that `npm test` starts"
+        if REQUIRE_SERVER:
+            test.fail(reason)
+        test.skipTest(reason)
+    return TorrentsEnv(*(os.environ[name] for name in _TORRENT_ENV_NAMES))
+
+
+class QbittorrentWebUi:
+    """qBittorrent's own WebUI API (``/api/v2``), logged in, on loopback: what the tests compare with."""
+
+    def __init__(self, env: TorrentsEnv) -> None:
+        self._env = env
+        self._cookie: Optional[str] = None
+
+    def _login(self) -> str:
+        form = urllib.parse.urlencode({"username": self._env.qbittorrent_username, "password": self._env.qbittorrent_password})
+        request = urllib.request.Request(
+            f"{self._env.qbittorrent_url}/api/v2/auth/login", data=form.encode(), headers={"Referer": self._env.qbittorrent_url}, method="POST"
+        )
+        with _NO_PROXY.open(request, timeout=5) as response:
+            cookie = response.headers.get("Set-Cookie", "").split(";", 1)[0]
+            if response.read().strip() != b"Ok." or not cookie:
+                raise AssertionError("qbittorrent-nox refused the login")
+            return str(cookie)
+
+    def _torrents_info(self) -> List[Dict[str, Any]]:
+        if self._cookie is None:
+            self._cookie = self._login()
+        request = urllib.request.Request(
+            f"{self._env.qbittorrent_url}/api/v2/torrents/info", headers={"Referer": self._env.qbittorrent_url, "Cookie": self._cookie}
+        )
+        with _NO_PROXY.open(request, timeout=5) as response:
+            return list(json.loads(response.read()))
+
+    async def torrents_info(self) -> List[Dict[str, Any]]:
+        """``GET /api/v2/torrents/info``: every torrent as qBittorrent reports it."""
+        return await asyncio.wait_for(asyncio.to_thread(self._torrents_info), 10)
+
+
+def expected_row(info: Dict[str, Any], source: str) -> Dict[str, Any]:
+    """qBittorrent's ``torrents/info`` entry as the service's row should read it (docs/protocol.md's
+    mapping, written out here apart from the server's code)."""
+
+    def iso(seconds: int) -> Optional[str]:
+        return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z") if seconds > 0 else None
+
+    return {
+        "hash": info["hash"],
+        "name": info["name"],
+        "state": info["state"],
+        "progress": info["progress"],
+        "size": info["size"],
+        "category": info["category"],
+        "tags": [tag.strip() for tag in str(info["tags"]).split(",") if tag.strip()],
+        "save_path": info["save_path"],
+        "added_on": iso(info["added_on"]),
+        "completion_on": iso(info["completion_on"]),
+        "source": source,
+        "dl_speed": info["dlspeed"],
+        "up_speed": info["upspeed"],
+        "eta": info["eta"] if 0 <= info["eta"] < 8_640_000 else None,
+        # JavaScript's Math.round to three places (half up), not Python's round (half to even).
+        "ratio": math.floor(info["ratio"] * 1000 + 0.5) / 1000,
+        "num_seeds": info["num_seeds"],
+        "num_leechs": info["num_leechs"],
+    }
