@@ -252,7 +252,7 @@ describe('privacy: what is copied but is no link never leaves the monitor', { sk
       metrics: { sample_system: false },
       auth: { api_keys: [{ name: 'admin', key: ADMIN_KEY, role: 'admin' }] },
     });
-    // qBittorrent is not configured: the links fail with a reason, which is all this test needs of them.
+    // qBittorrent is not configured: the links are kept as pending, which is all this test needs of them.
     service = await runService(['--data-dir', dataDir, '--config', config], { DISPLAY: xvfb.display, WAYLAND_DISPLAY: '' });
     ({ client } = await connectAuthed(`ws://127.0.0.1:${service.port}/ws`, ADMIN_KEY));
   });
@@ -269,16 +269,18 @@ describe('privacy: what is copied but is no link never leaves the monitor', { sk
       `user: bob\npassword: ${PASSWORD}\n2FA secret: ${TOTP_SECRET}\nhttps://bob:${CREDENTIAL_URL_SECRET}@mail.example.com/login\n${magnet(marker, 'marker')}`,
     );
     // The marker is in the same copy: once it is reported, the whole text was read and gone through.
-    const seen = await client.next(
-      (m) => m.data?.component === 'clipboard_monitor' && m.data.details.last_failure?.info_hash === marker,
-      15_000,
-    );
-    assert.match(seen.data.details.last_failure.reason, /not configured/);
+    const pendingWith = (infoHash: string) =>
+      client.next(
+        (m) => m.data?.component === 'clipboard_monitor' && m.data.details.pending.some((link: any) => link.info_hash === infoHash),
+        15_000,
+      );
+    const seen = await pendingWith(marker);
+    assert.match(seen.data.details.pending[0].reason, /not configured/);
     // The password alone, then a second marker: read on its own change notification before the marker.
     await xvfb.copy(PASSWORD);
     const second = hash(8);
     await xvfb.copy(magnet(second, 'second marker'));
-    await client.next((m) => m.data?.component === 'clipboard_monitor' && m.data.details.last_failure?.info_hash === second, 15_000);
+    await pendingWith(second);
     await service.stop();
 
     const logs = service.stdout() + service.stderr();

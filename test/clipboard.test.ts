@@ -18,6 +18,7 @@ import {
   type ClipboardMonitor,
   type ClipboardMonitorOptions,
   createClipboardMonitor,
+  MAX_PENDING_LINKS,
 } from '../src/sources/clipboard/monitor.js';
 import { createInMemorySeenStore } from '../src/store/seen-store.js';
 import { createRecorder, type Recorder } from './support/recorder.js';
@@ -191,6 +192,8 @@ describe('clipboard', () => {
         last_skipped: null,
         recent_adds: [],
         recent_failures: [],
+        pending: [],
+        pending_count: 0,
         rules: [{ rule: null, added: 0, skipped: 0, failed: 0 }],
         detection: 'polling',
         detection_reason: null,
@@ -310,6 +313,33 @@ describe('clipboard', () => {
       const event = await counters({ processed_count: 2, successful_adds: 1, failed_adds: 1, duplicates_skipped: 1 });
       assert.equal(event.details.last_added?.source, 'api');
       assert.equal(qbittorrent.calls.length, 1);
+    });
+
+    test('pending links are bounded: past MAX_PENDING_LINKS a link qBittorrent cannot take fails, saying why', async (t) => {
+      const { monitor, qbittorrent } = startMonitor(t, {
+        readClipboard: async () => '',
+        isTemporary: () => true,
+        retryBackoff: () => ({ initialDelayMs: 3_600_000, maxDelayMs: 3_600_000 }),
+      });
+      t.after(() => monitor.close());
+      qbittorrent.refuse('cannot reach qBittorrent');
+      const hashes = Array.from({ length: MAX_PENDING_LINKS + 1 }, (_, n) => n.toString(16).padStart(40, '0'));
+      const result = await monitor.submit(hashes.map((hash) => magnet(hash, `n${hash}`)).join('\n'), 'api');
+      assert.equal(result.pending.length, MAX_PENDING_LINKS);
+      assert.equal(result.failed.length, 1);
+      assert.match(result.failed[0]?.reason ?? '', /cannot reach qBittorrent \(not kept: 1000 links are pending already\)/);
+      const status = monitor.status().details;
+      assert.equal(status.pending_count, MAX_PENDING_LINKS);
+      assert.equal(status.pending.length, 10);
+      assert.equal(status.pending[0]?.info_hash, hashes[0]);
+      // Taken again once qBittorrent can: every pending link, in order, none twice.
+      qbittorrent.refuse(undefined);
+      qbittorrent.calls.length = 0;
+      await monitor.retryPending();
+      assert.equal(qbittorrent.calls.length, MAX_PENDING_LINKS);
+      assert.equal(new Set(qbittorrent.calls).size, MAX_PENDING_LINKS);
+      assert.equal(monitor.status().details.pending_count, 0);
+      assert.equal(monitor.status().details.successful_adds, MAX_PENDING_LINKS);
     });
 
     test('reconfigure cuts the pending wait short: the new interval applies from the next tick', async (t) => {

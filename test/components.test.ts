@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { validateConfig } from '../src/config/validate.js';
 import { createInMemoryClipboardAddStore } from '../src/store/clipboard-add-store.js';
+import { createInMemoryPendingLinkStore } from '../src/store/pending-link-store.js';
 import { createInMemorySeenStore } from '../src/store/seen-store.js';
 import { createComponents } from '../src/sources/components.js';
 import { QbittorrentWebUiClient } from '../src/sources/qbittorrent/webui-client.js';
@@ -175,7 +176,11 @@ describe('without qBittorrent configured or a clipboard', () => {
       assert.match(clip.data.details.reason, /DISPLAY/);
       const response = await rest(server, 'POST', '/api/v1/torrents', { body: { text: magnet(HASH_A, 'nowhere') } });
       assert.equal(response.status, 200);
-      assert.match(response.body.failed[0].reason, /not configured/i);
+      // Kept until qBittorrent is configured and takes it.
+      assert.deepEqual(response.body.failed, []);
+      assert.equal(response.body.pending[0].info_hash, HASH_A);
+      const pending = await client.next((m) => m.data?.component === 'clipboard_monitor' && m.data.details.pending_count === 1);
+      assert.match(pending.data.details.pending[0].reason, /not configured/i);
       client.close();
     } finally {
       await server.stop();
@@ -203,6 +208,7 @@ describe('without qBittorrent configured or a clipboard', () => {
       seen: createInMemorySeenStore(),
       clipboardAdds: createInMemoryClipboardAddStore(),
       torrentLifecycle: createSqliteTorrentLifecycleStore(db),
+      pendingLinks: createInMemoryPendingLinkStore(),
       logger: pino({ level: 'silent' }),
       quietWhenOff: true,
     });

@@ -160,6 +160,8 @@ describe('docs/asyncapi.yaml', () => {
           last_skipped: null,
           recent_adds: [sintel],
           recent_failures: [],
+          pending: [{ ...sintel, name: 'Tears of Steel', attempts: 3, next_retry_at: now, reason: 'cannot reach qBittorrent' }],
+          pending_count: 1,
           rules: [
             { rule: 'tv', added: 1, skipped: 0, failed: 0 },
             { rule: null, added: 22, skipped: 0, failed: 2 },

@@ -221,6 +221,18 @@ const FailedLinkSchema = Type.Composite([
   Type.Object({ source: LinkSourceSchema, at: IsoTime, reason: Type.String() }),
 ]);
 export type FailedLink = Static<typeof FailedLinkSchema>;
+const PendingLinkSchema = Type.Composite([
+  LinkSummarySchema,
+  PlacementSchema,
+  Type.Object({
+    source: LinkSourceSchema,
+    at: IsoTime,
+    attempts: Type.Integer({ description: 'Tries so far (0: the first was cut off by a restart).' }),
+    next_retry_at: Type.Union([IsoTime, Type.Null()], { description: 'The next try, on the backoff; sooner when qBittorrent comes back.' }),
+    reason: Type.Union([Type.String(), Type.Null()], { description: 'Why the last try did not add it; null before any try ended.' }),
+  }),
+]);
+export type PendingLink = Static<typeof PendingLinkSchema>;
 const RuleCountsSchema = Type.Object({
   rule: Type.Union([Type.String(), Type.Null()], {
     description: 'A rule of `clipboard.rules`, in their order; null last: links no rule matched.',
@@ -253,6 +265,10 @@ export const ClipboardStatusData = Type.Object(
         last_skipped: Type.Union([AddedLinkSchema, Type.Null()]),
         recent_adds: Type.Array(AddedLinkSchema, { description: 'The last 10 added, newest first (kept across restarts).' }),
         recent_failures: Type.Array(FailedLinkSchema, { description: 'The last 10 failures, newest first, each with its reason.' }),
+        pending: Type.Array(PendingLinkSchema, {
+          description: 'Links kept (in SQLite) until qBittorrent takes them: the first 10 in the order they are retried.',
+        }),
+        pending_count: Type.Integer({ description: 'How many links are pending in all.' }),
         rules: Type.Array(RuleCountsSchema, { description: 'Counts per rule since the service started.' }),
         detection: ClipboardDetectionSchema,
         detection_reason: Type.Union([Type.String(), Type.Null()], {

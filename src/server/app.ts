@@ -38,6 +38,7 @@ import { createSqliteEventLog } from '../store/sqlite-event-log.js';
 import { createSqliteMetricStore } from '../store/sqlite-metric-store.js';
 import { createSqliteSeenStore } from '../store/sqlite-seen-store.js';
 import { createSqliteClipboardAddStore } from '../store/sqlite-clipboard-add-store.js';
+import { createSqlitePendingLinkStore } from '../store/sqlite-pending-link-store.js';
 import { NotRecordedError, StoreHealth } from '../store/store-health.js';
 import { type StoreWatch, startStoreWatch } from '../store/store-watch.js';
 import { createSqliteTorrentLifecycleStore } from '../store/torrent-lifecycle-store.js';
@@ -229,6 +230,7 @@ async function assembleApp(options: AppOptions): Promise<App> {
     seen: createSqliteSeenStore(db),
     clipboardAdds: createSqliteClipboardAddStore(db),
     torrentLifecycle: createSqliteTorrentLifecycleStore(db),
+    pendingLinks: createSqlitePendingLinkStore(db),
     logger,
     quietWhenOff: cluster !== undefined,
   });

@@ -4,12 +4,14 @@
  */
 import type { Logger } from '../config/logger.js';
 import type { Config } from '../config/schema.js';
-import { EventName, type PublishEvent } from '../protocol/index.js';
+import { EventName, type PublishEvent, type QbittorrentStatus } from '../protocol/index.js';
 import type { ClipboardAddStore } from '../store/clipboard-add-store.js';
+import type { PendingLinkStore } from '../store/pending-link-store.js';
 import type { SeenStore } from '../store/seen-store.js';
 import type { TorrentLifecycleStore } from '../store/torrent-lifecycle-store.js';
 import { type ClipboardMonitor, createClipboardMonitor } from './clipboard/monitor.js';
 import { apiResponseTimeEvent } from './custom-metrics/api-response-time.js';
+import { isTemporary } from './qbittorrent/errors.js';
 import { createQbittorrentMonitor, type QbittorrentMonitor, qbittorrentSettings } from './qbittorrent/monitor.js';
 import { createTorrentSync, type TorrentSync, type TorrentSyncSettings } from './qbittorrent/torrent-sync.js';
 
@@ -37,6 +39,8 @@ export interface ComponentsOptions {
   clipboardAdds: ClipboardAddStore;
   /** What the torrent lifecycle announced so far, kept across restarts. */
   torrentLifecycle: TorrentLifecycleStore;
+  /** Links qBittorrent could not take yet, kept until it does. */
+  pendingLinks: PendingLinkStore;
   logger: Logger;
 }
 
@@ -61,10 +65,19 @@ export function createComponents({
   seen,
   clipboardAdds,
   torrentLifecycle,
+  pendingLinks,
   logger,
   quietWhenOff = false,
 }: ComponentsOptions): Components {
-  const publishQbittorrent = statusPublisher(publish, quietWhenOff, () => Boolean(config().qbittorrent.url));
+  const publishStatus = statusPublisher(publish, quietWhenOff, () => Boolean(config().qbittorrent.url));
+  let qbittorrentConnected = false;
+  const publishQbittorrent = (name: typeof EventName.statusQbittorrentClient, data: QbittorrentStatus) => {
+    publishStatus(name, data);
+    // qBittorrent (re)connected: the links it could not take meanwhile are tried now.
+    const connected = data.status === 'connected';
+    if (connected && !qbittorrentConnected) void clipboard.retryPending();
+    qbittorrentConnected = connected;
+  };
   const publishClipboard = statusPublisher(publish, quietWhenOff, () => config().clipboard.enabled);
   const qbittorrent = createQbittorrentMonitor({
     ...qbittorrentSettings(config().qbittorrent),
@@ -86,6 +99,9 @@ export function createComponents({
     publish: publishClipboard,
     seen,
     adds: clipboardAdds,
+    pending: pendingLinks,
+    isTemporary,
+    retryBackoff: () => qbittorrentSettings(config().qbittorrent).backoff,
     logger: logger.child({ component: 'clipboard_monitor' }),
   });
   const torrents = createTorrentSync({
@@ -103,12 +119,14 @@ export function createComponents({
     torrents,
     async start() {
       await qbittorrent.start();
+      // Links kept from before (a restart, a kill): tried now, whatever qBittorrent's state.
+      void clipboard.retryPending();
       torrents.start();
       if (config().clipboard.enabled) clipboard.start();
       else publishClipboard(EventName.statusClipboardMonitor, clipboard.status());
     },
     async stop() {
-      await clipboard.stop();
+      await clipboard.close();
       await torrents.stop();
       await qbittorrent.stop();
     },

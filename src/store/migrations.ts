@@ -137,4 +137,27 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE alerts ADD COLUMN subject TEXT NOT NULL DEFAULT '';
    DROP INDEX alerts_one_active_per_type;
    CREATE UNIQUE INDEX alerts_one_active_per_subject ON alerts (type, subject) WHERE status = 'active';`,
+  // Links qBittorrent could not take yet (unreachable, not configured...), kept until it does: the
+  // rule's placement, the URL, a .torrent file's bytes (the file may be gone by then), the retries.
+  `CREATE TABLE clipboard_pending (
+     id INTEGER PRIMARY KEY,
+     key TEXT NOT NULL UNIQUE,
+     aliases TEXT NOT NULL,
+     url TEXT NOT NULL,
+     file_name TEXT,
+     file BLOB,
+     kind TEXT NOT NULL,
+     info_hash TEXT,
+     name TEXT,
+     source TEXT NOT NULL,
+     at TEXT NOT NULL,
+     rule TEXT,
+     category TEXT,
+     tags TEXT NOT NULL,
+     save_path TEXT,
+     paused INTEGER NOT NULL,
+     attempts INTEGER NOT NULL,
+     next_retry_at TEXT,
+     reason TEXT
+   );`,
 ];

@@ -223,6 +223,30 @@ class ClipboardStatusDataDetailsLastFailure(_ClipboardStatusDataDetailsLastFailu
     paused: bool
 
 
+class ClipboardStatusDataDetailsPendingItem(TypedDict):
+    """An item of ``ClipboardStatusDataDetails.pending``."""
+
+    #: A magnet link (thunder:// ones included), a .torrent URL, a local .torrent file, a bare info-hash.
+    kind: Literal["magnet", "torrent_url", "torrent_file", "info_hash"]
+    info_hash: Optional[str]
+    name: Optional[str]
+    #: The clipboard rule that matched; null: none did, the defaults applied.
+    rule: Optional[str]
+    category: Optional[str]
+    tags: List[str]
+    #: null: qBittorrent's own (the category's or its default).
+    save_path: Optional[str]
+    paused: bool
+    source: Literal["clipboard", "api"]
+    at: str
+    #: Tries so far (0: the first was cut off by a restart).
+    attempts: int
+    #: The next try, on the backoff; sooner when qBittorrent comes back.
+    next_retry_at: Optional[str]
+    #: Why the last try did not add it; null before any try ended.
+    reason: Optional[str]
+
+
 class ClipboardStatusDataDetailsRulesItem(TypedDict):
     """An item of ``ClipboardStatusDataDetails.rules``."""
 
@@ -253,6 +277,10 @@ class ClipboardStatusDataDetails(TypedDict):
     recent_adds: List[ClipboardStatusDataDetailsLastAdded]
     #: The last 10 failures, newest first, each with its reason.
     recent_failures: List[ClipboardStatusDataDetailsLastFailure]
+    #: Links kept (in SQLite) until qBittorrent takes them: the first 10 in the order they are retried.
+    pending: List[ClipboardStatusDataDetailsPendingItem]
+    #: How many links are pending in all.
+    pending_count: int
     #: Counts per rule since the service started.
     rules: List[ClipboardStatusDataDetailsRulesItem]
     detection: Literal["xfixes", "wl-paste", "polling"]

@@ -80,7 +80,7 @@ export function registerTorrentRoutes(
     async (request, reply) => {
       const text = 'urls' in request.body ? request.body.urls.join('\n') : request.body.text;
       const result = await deps.clipboard.submit(text, 'api');
-      if (result.added.length + result.duplicates.length + result.failed.length + result.skipped.length === 0) {
+      if (Object.values(result).every((links) => links.length === 0)) {
         return sendError(reply, 400, ErrorCode.INVALID_MESSAGE, 'no magnet link or .torrent URL found');
       }
       return result;

@@ -1,7 +1,8 @@
 /**
  * The clipboard monitor: reads the clipboard when it changes (change notifications where the desktop
  * has them, else adaptive polling), sends each new torrent link where the clipboard rules say, and
- * publishes `status.clipboard_monitor`. Text that holds no link never leaves it.
+ * publishes `status.clipboard_monitor`. Text that holds no link never leaves it. A link qBittorrent
+ * cannot take now (down, unreachable, not configured) is kept as pending until it does.
  */
 import { DEFAULT_CONFIG } from '../../config/defaults.js';
 import { type Logger, silentLogger } from '../../config/logger.js';
@@ -18,7 +19,9 @@ import {
   type Placement,
   type RuleCounts,
 } from '../../protocol/index.js';
+import { type BackoffOptions, backoffDelay } from '../../protocol/backoff.js';
 import { type ClipboardAddStore, createInMemoryClipboardAddStore } from '../../store/clipboard-add-store.js';
+import { createInMemoryPendingLinkStore, type PendingLinkStore, type StoredPendingLink } from '../../store/pending-link-store.js';
 import { createInMemorySeenStore, type SeenStore } from '../../store/seen-store.js';
 import { type ChangeWatcher, changeWatcherFor, type StartChangeWatcher, WatchUnavailableError } from './change-watcher.js';
 import { findTorrentLinks, type TorrentFileRef, type TorrentLink, type ValidTorrentLink } from './find-torrent-links.js';
@@ -29,6 +32,8 @@ import { readTorrentFile } from './torrent-file.js';
 /** What became of each link of a submitted text. */
 export type SubmitResult = {
   added: LinkSummary[];
+  /** Kept until qBittorrent can take them, retried meanwhile. */
+  pending: LinkSummary[];
   duplicates: LinkSummary[];
   failed: Array<LinkSummary & { reason: string }>;
   skipped: LinkSummary[];
@@ -71,6 +76,12 @@ export interface ClipboardMonitorOptions {
   seen?: SeenStore;
   /** Every add with its rule and placement. Default: in memory. */
   adds?: ClipboardAddStore;
+  /** Links qBittorrent could not take yet, kept until it does. Default: in memory. */
+  pending?: PendingLinkStore;
+  /** Whether an addTorrent error says qBittorrent cannot take links now (keep the link, retry) rather than refused this one. Default: never. */
+  isTemporary?: (error: unknown) => boolean;
+  /** Delays between the tries of a pending link (the shared backoff). Default: 1 s doubling up to 60 s. */
+  retryBackoff?: () => BackoffOptions;
   logger?: Logger;
 }
 
@@ -88,12 +99,24 @@ export interface ClipboardMonitor {
   submit(text: string, source: LinkSource): Promise<SubmitResult>;
   /** Who added the torrent with this key (info-hash), while it is being added or after: undefined if not the service. */
   sourceOf(key: string): LinkSource | undefined;
+  /** Tries every pending link now (qBittorrent is back, or the service started); those still pending are retried on the backoff. Runs whether or not the monitor reads the clipboard. */
+  retryPending(): Promise<void>;
+  /** stop(), and no more retries of pending links (they stay kept): the service is shutting down. */
+  close(): Promise<void>;
 }
 
 const DEFAULT_UNAVAILABLE_RETRY_SEC = 5;
 const DEFAULT_WATCH_RETRY_SEC = 60;
-/** How many recent adds and failures the status carries. */
+/** How many recent adds and failures (and the first pending links) the status carries. */
 export const RECENT_LIMIT = 10;
+/** At most this many links pending, and this many bytes of .torrent files among them: past that, a link qBittorrent cannot take fails. */
+export const MAX_PENDING_LINKS = 1000;
+export const MAX_PENDING_FILE_BYTES = 256 * 2 ** 20;
+/** The shortest wait between two tries of a pending link (full jitter can draw 0). */
+const MIN_RETRY_DELAY_MS = 100;
+/** How many failed links a repeated copy can retry (their keys are kept in memory, newest). */
+const FAILED_MEMORY = 1000;
+const DEFAULT_RETRY_BACKOFF: BackoffOptions = { initialDelayMs: 1000, maxDelayMs: 60_000 };
 
 export function createClipboardMonitor(options: ClipboardMonitorOptions): ClipboardMonitor {
   const read = options.readClipboard ?? readSystemClipboard;
@@ -107,6 +130,9 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
   const settings = options.settings ?? (() => DEFAULT_CONFIG.clipboard);
   const seen = options.seen ?? createInMemorySeenStore();
   const adds = options.adds ?? createInMemoryClipboardAddStore();
+  const pendingStore = options.pending ?? createInMemoryPendingLinkStore();
+  const isTemporary = options.isTemporary ?? (() => false);
+  const retryBackoff = options.retryBackoff ?? (() => DEFAULT_RETRY_BACKOFF);
   const logger = options.logger ?? silentLogger;
   const retryMs = secondsToMs(options.unavailableRetrySec ?? DEFAULT_UNAVAILABLE_RETRY_SEC, 'unavailableRetrySec');
   const watchRetryMs = secondsToMs(options.watchRetrySec ?? DEFAULT_WATCH_RETRY_SEC, 'watchRetrySec');
@@ -138,6 +164,18 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
   let changedDuringRead = false;
   /** Keys being added right now (with who adds them), so that a torrent copied and posted at once is added once. */
   const claimed = new Map<string, LinkSource>();
+  /** The change watcher announced a change not read yet: the same text copied again is a retry of its failed and pending links. */
+  let announced = false;
+
+  /** Pending links by key, in the order they are retried (first kept first). */
+  const pendingLinks = new Map<string, StoredPendingLink>(pendingStore.all().map((kept) => [kept.key, kept]));
+  let pendingFileBytes = [...pendingLinks.values()].reduce((sum, kept) => sum + (kept.file?.bytes.byteLength ?? 0), 0);
+  /** Keys (valid links) and texts (invalid ones) whose last try failed: what a repeated copy retries. */
+  const failedLinks = new Set<string>();
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryRun: Promise<void> | undefined;
+  let rerun: 'all' | 'due' | undefined;
+  let closed = false;
 
   function status(): ClipboardStatus {
     const state: ClipboardMonitorState = !running ? 'stopped' : unreadableReason === null ? 'running' : 'unavailable';
@@ -155,6 +193,8 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
         last_skipped: lastSkipped,
         recent_adds: [...recentAdds],
         recent_failures: [...recentFailures],
+        pending: [...pendingLinks.values()].slice(0, RECENT_LIMIT).map((kept) => ({ ...kept.link, tags: [...kept.link.tags] })),
+        pending_count: pendingLinks.size,
         rules: ruleCountList(),
         detection,
         detection_reason: detection === 'polling' && running ? watchReason : null,
@@ -216,6 +256,9 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
 
   async function pollOnce(): Promise<void> {
     try {
+      // Taken before the read: an announcement that comes during it is for the next read.
+      const wasAnnounced = announced;
+      announced = false;
       const text = await readText();
       const changed = running && text !== undefined && text !== lastText;
       // Adaptive polling: a change brings the next reads close together (a user copying several links one after another), calm lets them drift apart.
@@ -223,6 +266,9 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
       if (changed) {
         lastText = text;
         await processText(text, 'clipboard');
+      } else if (running && wasAnnounced && text !== undefined) {
+        // Copied again: the same text, but a new copy (a polled clipboard cannot tell).
+        await processText(text, 'clipboard', true);
       }
       publishIfChanged();
     } catch (error) {
@@ -261,7 +307,9 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
     try {
       const started = await startWatcher({
         onChange: () => {
-          if (running && watcher === started) schedule(0);
+          if (!running || watcher !== started) return;
+          announced = true;
+          schedule(0);
         },
         onEnd: (reason) => {
           if (watcher !== started) return;
@@ -295,23 +343,39 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
     if (!permanent) watchTimer = setTimeout(() => void watch(), watchRetryMs);
   }
 
-  async function processText(text: string, source: LinkSource): Promise<SubmitResult> {
-    const result: SubmitResult = { added: [], duplicates: [], failed: [], skipped: [] };
+  /**
+   * Adds the new links of `text`, retries its pending ones now. `repeat`: the same text copied again,
+   * which retries its pending and failed links and leaves the others alone (already counted).
+   */
+  async function processText(text: string, source: LinkSource, repeat = false): Promise<SubmitResult> {
+    const result: SubmitResult = { added: [], pending: [], duplicates: [], failed: [], skipped: [] };
     const fresh: ValidTorrentLink[] = [];
+    const retries: StoredPendingLink[] = [];
     const links = findTorrentLinks(text, { acceptBareHashes: settings().accept_bare_hashes });
     // How many links, never what else the text held.
-    logger.debug({ source, links: links.length }, 'text checked for links');
+    logger.debug({ source, links: links.length, repeat }, 'text checked for links');
     for (const found of links) {
+      if (repeat && !failedLinks.has(found.raw) && !('valid' in found && found.valid && isRetryable(keysOf(found)))) continue;
       const link = 'unread' in found ? await readLocalFile(found, source) : found;
       if (!link.valid) {
-        recordFailure(link, link.reason, source, result);
-      } else if (keysOf(link).some((key) => claimed.has(key) || seen.has(key))) {
+        recordFailure(summarize(link), link.reason, source, result, [link.raw]);
+        continue;
+      }
+      const keys = keysOf(link);
+      const pending = pendingOf(keys);
+      if (keys.some((key) => claimed.has(key)) || (!pending && keys.some((key) => seen.has(key)))) {
         counts.duplicates_skipped += 1;
         result.duplicates.push(summarize(link));
       } else {
-        for (const key of keysOf(link)) claimed.set(key, source);
-        fresh.push(link);
+        for (const key of keys) claimed.set(key, source);
+        if (pending) retries.push(pending);
+        else fresh.push(link);
       }
+    }
+    // A pending link copied (or posted) again is tried now, where its rule said when it was first seen.
+    for (const kept of retries) {
+      await attempt(kept, result);
+      for (const key of keysOfKept(kept)) claimed.delete(key);
     }
     for (const link of fresh) {
       await place(link, source, result);
@@ -319,6 +383,19 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
     }
     publishIfChanged();
     return result;
+  }
+
+  function isRetryable(keys: string[]): boolean {
+    return pendingOf(keys) !== undefined || keys.some((key) => failedLinks.has(key));
+  }
+
+  function pendingOf(keys: string[]): StoredPendingLink | undefined {
+    for (const key of keys) {
+      const kept = pendingLinks.get(key);
+      if (kept) return kept;
+    }
+    for (const kept of pendingLinks.values()) if (kept.aliases.some((alias) => keys.includes(alias))) return kept;
+    return undefined;
   }
 
   /** Local files are taken from the clipboard only: a remote API client must not make the service read files. */
@@ -333,7 +410,7 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
     });
   }
 
-  /** Decides where the link goes and adds it there (or skips it). */
+  /** Decides where the link goes and adds it there (or skips it); kept as pending first, so that not even a kill during the add loses it. */
   async function place(link: ValidTorrentLink, source: LinkSource, result: SubmitResult): Promise<void> {
     const decision = decide(link, settings(), (rule, field) => {
       logger.warn({ rule, field }, 'clipboard rule: its regular expression ran past its time limit and counts as no match');
@@ -347,46 +424,210 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
       logger.info({ ...summarize(link), rule: decision.rule, source }, 'torrent skipped by a clipboard rule');
       return;
     }
-    try {
-      await options.addTorrent({
-        url: link.url,
-        file: link.file,
-        category: decision.category ?? undefined,
-        savePath: decision.save_path ?? undefined,
-        tags: decision.tags,
-        paused: decision.paused,
-      });
-    } catch (error) {
-      // A refused link is not marked seen, so that copying it again retries.
-      countFor(decision.rule, 'failed');
-      recordFailure(link, errorMessage(error), source, result, placement);
-      return;
-    }
-    recordAdded(link, source, placement, result);
+    const kept: StoredPendingLink = {
+      key: link.key,
+      aliases: link.aliases,
+      url: link.url,
+      file: link.file ?? null,
+      link: { ...summarize(link), ...placement, source, at: new Date().toISOString(), attempts: 0, next_retry_at: null, reason: null },
+    };
+    const full = noRoomFor(kept);
+    const written = full === undefined && writePending(kept);
+    await attempt(kept, result, written ? undefined : (full ?? 'the pending links could not be written'));
   }
 
-  function recordAdded(link: ValidTorrentLink, source: LinkSource, placement: Placement, result: SubmitResult): void {
-    for (const key of keysOf(link)) seen.add(key, source);
-    const summary = summarize(link);
+  /** Why there is no room to keep another pending link, or undefined when there is. */
+  function noRoomFor(kept: StoredPendingLink): string | undefined {
+    if (pendingLinks.size >= MAX_PENDING_LINKS) return `${MAX_PENDING_LINKS} links are pending already`;
+    if (pendingFileBytes + (kept.file?.bytes.byteLength ?? 0) > MAX_PENDING_FILE_BYTES) {
+      return `the pending .torrent files hold ${MAX_PENDING_FILE_BYTES / 2 ** 20} MiB already`;
+    }
+    return undefined;
+  }
+
+  function writePending(kept: StoredPendingLink): boolean {
+    try {
+      pendingStore.put(kept);
+      return true;
+    } catch (error) {
+      logger.error({ err: error, ...summaryOf(kept) }, 'a pending link could not be written');
+      return false;
+    }
+  }
+
+  /**
+   * One try at adding a kept link: added, or still pending when qBittorrent cannot take it now (unless
+   * `cannotKeep` says why it could not be kept), or failed when qBittorrent refused it.
+   */
+  async function attempt(kept: StoredPendingLink, result?: SubmitResult, cannotKeep?: string): Promise<'added' | 'pending' | 'failed'> {
+    const { link } = kept;
+    const placement = placementOf({ ...link, skip: false });
+    try {
+      await options.addTorrent({
+        url: kept.url,
+        file: kept.file ?? undefined,
+        category: link.category ?? undefined,
+        savePath: link.save_path ?? undefined,
+        tags: link.tags,
+        paused: link.paused,
+      });
+    } catch (error) {
+      const temporary = isTemporary(error);
+      const reason = temporary && cannotKeep !== undefined ? `${errorMessage(error)} (not kept: ${cannotKeep})` : errorMessage(error);
+      if (temporary && cannotKeep === undefined) {
+        keepPending(kept, reason);
+        result?.pending.push(summaryOf(kept));
+        return 'pending';
+      }
+      forgetPending(kept);
+      // A refused link is not marked seen, so that copying it again retries.
+      countFor(link.rule, 'failed');
+      recordFailure(summaryOf(kept), reason, link.source, result, keysOfKept(kept), placement);
+      return 'failed';
+    }
+    forgetPending(kept);
+    recordAdded(kept, placement, result);
+    return 'added';
+  }
+
+  function keepPending(kept: StoredPendingLink, reason: string): void {
+    const { link } = kept;
+    link.attempts += 1;
+    link.reason = reason;
+    link.next_retry_at = new Date(Date.now() + Math.max(MIN_RETRY_DELAY_MS, backoffDelay(link.attempts, retryBackoff()))).toISOString();
+    writePending(kept);
+    if (!pendingLinks.has(kept.key)) {
+      pendingLinks.set(kept.key, kept);
+      pendingFileBytes += kept.file?.bytes.byteLength ?? 0;
+      logger.warn({ ...summaryOf(kept), source: link.source, rule: link.rule, reason }, 'torrent pending: qBittorrent cannot take it now');
+    }
+    scheduleRetry();
+  }
+
+  function forgetPending(kept: StoredPendingLink): void {
+    if (pendingLinks.delete(kept.key)) pendingFileBytes -= kept.file?.bytes.byteLength ?? 0;
+    try {
+      pendingStore.remove(kept.key);
+    } catch (error) {
+      // Left behind, it is tried again after a restart, and qBittorrent refuses the duplicate.
+      logger.error({ err: error, ...summaryOf(kept) }, 'a pending link could not be removed');
+    }
+  }
+
+  /** Retries the pending links: all of them, or those whose time has come. One run at a time; a request meanwhile runs after it. */
+  function requestRetry(mode: 'all' | 'due'): Promise<void> {
+    if (closed) return Promise.resolve();
+    if (retryRun) {
+      if (rerun !== 'all') rerun = mode;
+      return retryRun;
+    }
+    retryRun = (async () => {
+      let next: 'all' | 'due' | undefined = mode;
+      while (next !== undefined && !closed) {
+        rerun = undefined;
+        await retryPass(next === 'all');
+        next = rerun;
+      }
+    })().finally(() => {
+      retryRun = undefined;
+    });
+    return retryRun;
+  }
+
+  async function retryPass(all: boolean): Promise<void> {
+    clearTimeout(retryTimer);
+    retryTimer = undefined;
+    const now = Date.now();
+    /** Set once qBittorrent could not take one: the others due wait with it rather than each waiting out a timeout now. */
+    let deferUntil: string | null = null;
+    let tried = false;
+    for (const kept of [...pendingLinks.values()]) {
+      if (closed) break;
+      const due = all || kept.link.next_retry_at === null || Date.parse(kept.link.next_retry_at) <= now;
+      const keys = keysOfKept(kept);
+      if (!due || keys.some((key) => claimed.has(key))) continue;
+      if (deferUntil !== null) {
+        kept.link.next_retry_at = deferUntil;
+        continue;
+      }
+      for (const key of keys) claimed.set(key, kept.link.source);
+      tried = true;
+      try {
+        if ((await attempt(kept)) === 'pending') deferUntil = kept.link.next_retry_at;
+      } finally {
+        for (const key of keys) claimed.delete(key);
+      }
+    }
+    if (tried) publishIfChanged();
+    scheduleRetry();
+  }
+
+  /** Arms the timer for the pending link due first. */
+  function scheduleRetry(): void {
+    clearTimeout(retryTimer);
+    retryTimer = undefined;
+    if (closed || pendingLinks.size === 0) return;
+    let first = Number.POSITIVE_INFINITY;
+    for (const kept of pendingLinks.values()) {
+      first = Math.min(first, kept.link.next_retry_at === null ? 0 : Date.parse(kept.link.next_retry_at));
+    }
+    retryTimer = setTimeout(() => void requestRetry('due'), Math.max(0, first - Date.now()));
+  }
+
+  function recordAdded(kept: StoredPendingLink, placement: Placement, result?: SubmitResult): void {
+    const keys = keysOfKept(kept);
+    const { source } = kept.link;
+    for (const key of keys) {
+      seen.add(key, source);
+      failedLinks.delete(key);
+    }
+    const summary = summaryOf(kept);
     const added: AddedLink = { ...summary, ...placement, source, at: new Date().toISOString() };
-    adds.record(link.key, added);
+    adds.record(kept.key, added);
     countFor(placement.rule, 'added');
     counts.processed_count += 1;
     counts.successful_adds += 1;
     lastAdded = added;
     keepRecent(recentAdds, added);
-    result.added.push(summary);
-    logger.info({ ...summary, source, rule: placement.rule }, 'torrent added');
+    result?.added.push(summary);
+    logger.info({ ...summary, source, rule: placement.rule, attempts: kept.link.attempts + 1 }, 'torrent added');
   }
 
-  function recordFailure(link: TorrentLink, reason: string, source: LinkSource, result: SubmitResult, placement?: Placement): void {
-    const summary = summarize(link);
+  /** A failure: counted, shown with its reason; `marks` (its keys, or the text of an invalid link) let a repeated copy retry it. */
+  function recordFailure(
+    summary: LinkSummary,
+    reason: string,
+    source: LinkSource,
+    result: SubmitResult | undefined,
+    marks: string[],
+    placement?: Placement,
+  ): void {
+    for (const mark of marks) {
+      failedLinks.delete(mark);
+      failedLinks.add(mark);
+    }
+    for (const oldest of failedLinks) {
+      if (failedLinks.size <= FAILED_MEMORY) break;
+      failedLinks.delete(oldest);
+    }
     counts.processed_count += 1;
     counts.failed_adds += 1;
     lastFailure = { ...summary, ...placement, source, reason, at: new Date().toISOString() };
     keepRecent(recentFailures, lastFailure);
-    result.failed.push({ ...summary, reason });
+    result?.failed.push({ ...summary, reason });
     logger.warn({ ...summary, source, reason, rule: placement?.rule }, 'torrent not added');
+  }
+
+  async function stop(): Promise<void> {
+    running = false;
+    clearTimeout(timer);
+    clearTimeout(watchTimer);
+    timer = undefined;
+    watchTimer = undefined;
+    watcher?.stop();
+    watcher = undefined;
+    await Promise.all([poll, watchStarting]);
+    publishIfChanged();
   }
 
   return {
@@ -400,17 +641,7 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
       schedule(0);
       void watch();
     },
-    async stop() {
-      running = false;
-      clearTimeout(timer);
-      clearTimeout(watchTimer);
-      timer = undefined;
-      watchTimer = undefined;
-      watcher?.stop();
-      watcher = undefined;
-      await Promise.all([poll, watchStarting]);
-      publishIfChanged();
-    },
+    stop,
     status,
     reconfigure(changes) {
       if (changes.checkIntervalSec !== undefined) slowestMs = secondsToMs(changes.checkIntervalSec, 'checkIntervalSec');
@@ -429,7 +660,15 @@ export function createClipboardMonitor(options: ClipboardMonitorOptions): Clipbo
       if (timer !== undefined && watcher === undefined) schedule(nextDelayMs());
       publishIfChanged();
     },
-    submit: processText,
+    submit: (text, source) => processText(text, source),
+    retryPending: () => requestRetry('all'),
+    async close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      retryTimer = undefined;
+      await stop();
+      await retryRun;
+    },
     sourceOf: (key) => claimed.get(key) ?? seen.sourceOf(key),
   };
 }
@@ -450,6 +689,14 @@ function keysOf(link: ValidTorrentLink): string[] {
 
 function summarize(link: TorrentLink): LinkSummary {
   return { kind: link.kind, info_hash: link.valid ? link.infoHash : null, name: link.name };
+}
+
+function summaryOf({ link }: StoredPendingLink): LinkSummary {
+  return { kind: link.kind, info_hash: link.info_hash, name: link.name };
+}
+
+function keysOfKept(kept: StoredPendingLink): string[] {
+  return [kept.key, ...kept.aliases];
 }
 
 function errorMessage(error: unknown): string {

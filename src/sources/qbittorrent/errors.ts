@@ -30,3 +30,23 @@ export class QbittorrentError extends Error {
 export function isQbittorrentError(error: unknown, code?: QbittorrentErrorCode): error is QbittorrentError {
   return error instanceof QbittorrentError && (code === undefined || error.code === code);
 }
+
+/**
+ * Whether qBittorrent could not take a request now (not running, unreachable, not configured,
+ * credentials refused, a server error), rather than refusing the request itself: a request worth
+ * keeping and sending again once it is back.
+ */
+export function isTemporary(error: unknown): boolean {
+  if (!isQbittorrentError(error)) return false;
+  switch (error.code) {
+    case 'UNREACHABLE':
+    case 'CLOSED':
+    case 'NOT_CONFIGURED':
+    case 'AUTH_FAILED':
+      return true;
+    case 'HTTP_ERROR':
+      return (error.status ?? 0) >= 500;
+    default:
+      return false;
+  }
+}
