@@ -10,7 +10,7 @@ import type { SystemHistory } from './system-history.js';
 
 const HEIGHT = 140;
 /** Time axis steps, in seconds: whole seconds at least, so that no two ticks read the same. */
-const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
+export const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
 
 export type ChartName = 'cpu' | 'memory' | 'disk' | 'network';
 
@@ -188,7 +188,7 @@ function format(kind: ChartSpec['kind'], value: number | null): string {
 }
 
 /** "14:05", or "14:05:30" when the axis spans under two minutes. */
-function timeLabel(seconds: number, splits: readonly number[]): string {
+export function timeLabel(seconds: number, splits: readonly number[]): string {
   const span = (splits.at(-1) ?? 0) - (splits[0] ?? 0);
   const date = new Date(seconds * 1000);
   const parts = [date.getHours(), date.getMinutes(), ...(span < 120 ? [date.getSeconds()] : [])];

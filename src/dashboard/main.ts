@@ -8,6 +8,7 @@ import { chooseLanguage, LANGUAGES, language, t, translatePage } from './i18n.js
 import { LoginForm, savedKey } from './login.js';
 import { type Session, startSession } from './session.js';
 import { DashboardStore, SECTIONS, type Section } from './store.js';
+import { TorrentsStore } from './torrents-store.js';
 import { AlertsView } from './views/alerts-view.js';
 import { ComponentsView } from './views/components-view.js';
 import { ConnectionView } from './views/connection-view.js';
@@ -16,9 +17,10 @@ import { FiguresView } from './views/figures-view.js';
 import { HistoryView } from './views/history-view.js';
 import { NotificationsView } from './views/notifications-view.js';
 import { SilencesView } from './views/silences-view.js';
+import { TorrentsView } from './views/torrents-view.js';
 
-/** Besides the store's sections: once a second, for ages and the reconnect countdown; and the pointer over a chart. */
-type FrameWork = Section | 'clock' | 'hover';
+/** Besides the store's sections: once a second, for ages and the reconnect countdown; the pointer over a chart; the Torrents panel's changes. */
+type FrameWork = Section | 'clock' | 'hover' | 'torrents';
 
 /** Gaps named under the charts, the latest ones. */
 const MAX_GAPS_LISTED = 3;
@@ -56,6 +58,8 @@ const historyView = new HistoryView(store, () => session?.loadOlderAlerts());
 const alertTarget = new AlertTarget(store, () => session?.loadOlderAlerts(), byId('target-note'));
 const componentsView = new ComponentsView(store);
 const feedView = new FeedView(store);
+const torrents = new TorrentsStore(() => frames.mark('torrents'));
+const torrentsView = new TorrentsView(torrents, store, () => frames.mark('torrents'));
 const login = new LoginForm(signIn);
 let session: Session | undefined;
 
@@ -75,6 +79,8 @@ function render(dirty: ReadonlySet<FrameWork>): void {
   if (dirty.has('silences')) silencesView.render();
   if (dirty.has('history')) historyView.render();
   if (dirty.has('alerts') || dirty.has('history') || dirty.has('connection')) alertTarget.render();
+  // The panel offers row actions by the key's role and names them by qBittorrent's version.
+  if (dirty.has('torrents') || dirty.has('connection') || dirty.has('components')) torrentsView.render();
   if (dirty.has('clock')) refreshRelativeTimes(dashboard);
 }
 
@@ -94,9 +100,10 @@ function showDashboard(shown: boolean): void {
 function signIn(key: string): void {
   session?.close();
   store.reset();
+  torrents.reset();
   login.hide();
   showDashboard(true);
-  session = startSession(key, store, {
+  session = startSession(key, store, torrents, {
     // Kept only once the server has accepted it.
     accepted: () => savedKey.save(key),
     refused(reason) {
@@ -113,6 +120,7 @@ forgetButton.addEventListener('click', () => {
   session = undefined;
   savedKey.forget();
   store.reset();
+  torrents.reset();
   showDashboard(false);
   login.show();
 });

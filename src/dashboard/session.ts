@@ -10,6 +10,7 @@ import type {
 import type { AlertHistoryPage } from './management.js';
 import { restClient } from './rest.js';
 import type { DashboardStore } from './store.js';
+import type { TorrentsStore } from './torrents-store.js';
 import { HISTORY_METRICS, HISTORY_MINUTES } from './system-history.js';
 
 export interface SessionEvents {
@@ -54,7 +55,7 @@ function webSocketUrl(): string {
   return url.href;
 }
 
-export function startSession(apiKey: string, store: DashboardStore, events: SessionEvents): Session {
+export function startSession(apiKey: string, store: DashboardStore, torrents: TorrentsStore, events: SessionEvents): Session {
   // A page left open should never stop trying: retry forever, at least every 10 s.
   const client = new QbtMonitorClient({
     url: webSocketUrl(),
@@ -143,7 +144,7 @@ export function startSession(apiKey: string, store: DashboardStore, events: Sess
     status: (data, message) => store.applyStatus(data, message),
     config: (data, message) => store.applyConfig(data, message),
     system: (data, message) => store.applySystem(data, message),
-    // No view of the page shows torrents: their events pass by.
+    // The Torrents panel's table (the SDK's TorrentTable) follows them itself.
     torrent: () => undefined,
   };
   const handlers = [
@@ -168,6 +169,7 @@ export function startSession(apiKey: string, store: DashboardStore, events: Sess
     // TypeScript does not follow `type` from the map's key to its handler: the map's own type pairs them.
     ...EVENT_TYPES.map(<T extends EventType>(type: T) => client.on(type, onEvent[type] as ClientEvents[T])),
     client.on('resumed', (data) => store.resumed(data)),
+    torrents.attach(client, { url: webSocketUrl(), apiKey }),
   ];
   // Failures arrive as state changes (above); connect() keeps retrying on its own.
   void client.connect();
