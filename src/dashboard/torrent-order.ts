@@ -95,9 +95,9 @@ export class TorrentOrder {
     return stale;
   }
 
-  /** The `count` most recently completed torrents, newest first; undefined when that cannot have changed since the last call. */
-  recentlyCompleted(rows: RowSource, count: number): Array<Readonly<TorrentRow>> | undefined {
-    if (!this.#completionChanged) return undefined;
+  /** The `count` most recently completed torrents, newest first; undefined when that cannot have changed since the last call (unless `always`). */
+  recentlyCompleted(rows: RowSource, count: number, always = false): Array<Readonly<TorrentRow>> | undefined {
+    if (!this.#completionChanged && !always) return undefined;
     this.#completionChanged = false;
     const done = [...this.#placements].filter(([, place]) => place.completedAt !== null);
     done.sort(([, a], [, b]) => (a.completedAt! < b.completedAt! ? 1 : a.completedAt! > b.completedAt! ? -1 : 0));

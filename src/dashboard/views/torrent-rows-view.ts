@@ -51,6 +51,7 @@ export class TorrentRowsView {
   #rowHeight = FALLBACK_ROW_HEIGHT;
   #viewHeight = 0;
   #canAct: boolean | undefined;
+  #texts: TorrentTexts | undefined;
   #bodyHeight = -1;
 
   /** `viewport` scrolls; `body` holds the rows. `onAction` gets the clicked row's hash and action. */
@@ -80,9 +81,10 @@ export class TorrentRowsView {
     dirty: ReadonlySet<string> | 'all',
     context: RowContext,
   ): void {
-    if (context.canAct !== this.#canAct) {
-      // Admin or not decides the rows' cells: they are built again.
+    if (context.canAct !== this.#canAct || context.texts !== this.#texts) {
+      // Admin or not decides the rows' cells, and the language their labels: they are built again.
       this.#canAct = context.canAct;
+      this.#texts = context.texts;
       for (const row of this.#drawn.values()) row.element.remove();
       this.#drawn.clear();
       this.#spare.length = 0;

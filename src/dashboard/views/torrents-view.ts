@@ -24,7 +24,10 @@ export class TorrentsView {
   readonly #store: TorrentsStore;
   readonly #dashboard: DashboardStore;
   readonly #schedule: () => void;
-  readonly #texts: TorrentTexts;
+  /** The words shown, in the page's language. */
+  #texts: TorrentTexts;
+  /** Writes each fixed word of the panel again, for a change of language. */
+  readonly #words: Array<(texts: TorrentTexts) => void> = [];
   readonly #order = new TorrentOrder();
   readonly #rows: TorrentRowsView;
   readonly #chart: TransferChart;
@@ -59,24 +62,25 @@ export class TorrentsView {
     this.#store = store;
     this.#dashboard = dashboard;
     this.#schedule = schedule;
-    const texts = torrentTexts();
-    this.#texts = texts;
+    this.#texts = torrentTexts();
     const panel = byId('torrents-panel');
 
     this.#total = h('span', { class: 'count', id: 'torrent-total' }, '0');
-    const figure = (name: string, label: string) => {
+    const figure = (name: 'down' | 'up' | 'session' | 'free') => {
       const value = h('span', { class: 'transfer__value', id: `transfer-${name}` }, '–');
-      return [
-        value,
-        h('span', { class: `transfer__figure transfer__figure--${name}` }, h('span', { class: 'transfer__label' }, label), value),
-      ] as const;
+      const label = this.#word(h('span', { class: 'transfer__label' }), (w) => w.transfer[name]);
+      return [value, h('span', { class: `transfer__figure transfer__figure--${name}` }, label, value)] as const;
     };
-    const [down, downFigure] = figure('down', texts.transfer.down);
-    const [up, upFigure] = figure('up', texts.transfer.up);
-    const [session, sessionFigure] = figure('session', texts.transfer.session);
-    const [free, freeFigure] = figure('free', texts.transfer.free);
+    const [down, downFigure] = figure('down');
+    const [up, upFigure] = figure('up');
+    const [session, sessionFigure] = figure('session');
+    const [free, freeFigure] = figure('free');
     this.#figures = { down, up, session, free };
-    const plot = h('div', { class: 'transfer__plot', id: 'transfer-chart', role: 'img', 'aria-label': texts.transfer.chart });
+    const plot = this.#word(
+      h('div', { class: 'transfer__plot', id: 'transfer-chart', role: 'img' }),
+      (w) => w.transfer.chart,
+      'aria-label',
+    );
 
     this.#addInput = h('input', {
       id: 'torrent-add-input',
@@ -85,27 +89,27 @@ export class TorrentsView {
       inputmode: 'url',
       autocomplete: 'off',
       spellcheck: 'false',
-      placeholder: texts.add.placeholder,
       'aria-describedby': 'torrent-add-status',
     });
-    this.#addButton = h('button', { type: 'submit', class: 'button button--small' }, texts.add.button);
+    this.#word(this.#addInput, (w) => w.add.placeholder, 'placeholder');
+    this.#addButton = h('button', { type: 'submit', class: 'button button--small' });
     this.#addStatus = h('p', { id: 'torrent-add-status', class: 'torrent-add__status', role: 'status' });
     this.#addForm = h(
       'form',
       { class: 'torrent-add', id: 'torrent-add' },
-      h('label', { for: 'torrent-add-input' }, texts.add.label),
+      this.#word(h('label', { for: 'torrent-add-input' }), (w) => w.add.label),
       h('div', { class: 'torrent-add__row' }, this.#addInput, this.#addButton),
       this.#addStatus,
     );
-    this.#readOnly = h('p', { class: 'panel__note', hidden: true }, texts.add.readOnly);
+    this.#readOnly = this.#word(h('p', { class: 'panel__note', hidden: true }), (w) => w.add.readOnly);
 
-    const groups = h('div', { class: 'torrent-groups', role: 'group', 'aria-label': texts.columns.state });
+    const groups = this.#word(h('div', { class: 'torrent-groups', role: 'group' }), (w) => w.columns.state, 'aria-label');
     for (const group of ['all', ...TORRENT_STATE_GROUPS] as const) {
       const countText = h('span', { class: 'torrent-groups__count' }, '0');
       const button = h(
         'button',
         { type: 'button', class: `torrent-groups__button tstate--${group}`, 'data-group': group, 'aria-pressed': String(group === 'all') },
-        h('span', {}, texts.groups[group]),
+        this.#word(h('span'), (w) => w.groups[group]),
         countText,
       );
       button.addEventListener('click', () => this.#filter({ group }));
@@ -116,12 +120,12 @@ export class TorrentsView {
     const search = h('input', {
       type: 'search',
       id: 'torrent-search',
-      placeholder: texts.search,
-      'aria-label': texts.search,
       autocomplete: 'off',
     });
+    this.#word(search, (w) => w.search, 'placeholder');
+    this.#word(search, (w) => w.search, 'aria-label');
     search.addEventListener('input', () => this.#filter({ search: search.value }));
-    this.#category = h('select', { id: 'torrent-category', 'aria-label': texts.columns.category });
+    this.#category = this.#word(h('select', { id: 'torrent-category' }), (w) => w.columns.category, 'aria-label');
     this.#category.addEventListener('change', () => {
       const value = this.#category.value;
       this.#filter({ category: value === '*' ? undefined : value });
@@ -130,7 +134,7 @@ export class TorrentsView {
 
     const head = h('div', { class: 'trow trow--head', role: 'row' });
     for (const field of SORT_FIELDS) {
-      const button = h('button', { type: 'button', class: 'tsort', 'data-sort': field }, texts.columns[field]);
+      const button = this.#word(h('button', { type: 'button', class: 'tsort', 'data-sort': field }), (w) => w.columns[field]);
       button.addEventListener('click', () => this.#sortBy(field));
       const header = h('div', { class: `tcell tcell--${field}`, role: 'columnheader' }, button);
       this.#headers.set(field, header);
@@ -139,7 +143,7 @@ export class TorrentsView {
     const actionsHeader = h(
       'div',
       { class: 'tcell tcell--actions', role: 'columnheader' },
-      h('span', { class: 'visually-hidden' }, texts.columns.actions),
+      this.#word(h('span', { class: 'visually-hidden' }), (w) => w.columns.actions),
     );
     head.append(actionsHeader);
     const body = h('div', { class: 'torrent-table__body', role: 'rowgroup' });
@@ -151,10 +155,10 @@ export class TorrentsView {
       viewport,
     );
     this.#rows = new TorrentRowsView(viewport, body, (hash, action) => this.#act(hash, action), schedule);
-    this.#empty = h('p', { class: 'empty', id: 'torrents-empty' }, texts.waiting);
+    this.#empty = h('p', { class: 'empty', id: 'torrents-empty' });
     this.#actionStatus = h('p', { class: 'torrent-action-status', id: 'torrent-action-status', role: 'status' });
     this.#completed = h('ol', { class: 'torrent-completed', id: 'torrents-completed' });
-    this.#noCompleted = h('p', { class: 'empty' }, texts.completed.none);
+    this.#noCompleted = this.#word(h('p', { class: 'empty' }), (w) => w.completed.none);
 
     this.#deleteFiles = h('input', { type: 'checkbox', id: 'torrent-delete-files' });
     this.#dialogTitle = h('h3', { class: 'tdialog__title' });
@@ -165,12 +169,17 @@ export class TorrentsView {
         'form',
         { method: 'dialog' },
         this.#dialogTitle,
-        h('label', { class: 'tdialog__check' }, this.#deleteFiles, texts.confirm.withFiles),
+        h(
+          'label',
+          { class: 'tdialog__check' },
+          this.#deleteFiles,
+          this.#word(h('span'), (w) => w.confirm.withFiles),
+        ),
         h(
           'div',
           { class: 'tdialog__buttons' },
-          h('button', { type: 'submit', value: 'cancel', class: 'button button--quiet' }, texts.confirm.cancel),
-          h('button', { type: 'submit', value: 'delete', class: 'button button--danger' }, texts.confirm.delete),
+          this.#word(h('button', { type: 'submit', value: 'cancel', class: 'button button--quiet' }), (w) => w.confirm.cancel),
+          this.#word(h('button', { type: 'submit', value: 'delete', class: 'button button--danger' }), (w) => w.confirm.delete),
         ),
       ),
     );
@@ -190,7 +199,12 @@ export class TorrentsView {
     });
 
     panel.append(
-      h('h2', { id: 'torrents-title', class: 'panel__title' }, texts.title, this.#total),
+      h(
+        'h2',
+        { id: 'torrents-title', class: 'panel__title' },
+        this.#word(h('span'), (w) => w.title),
+        this.#total,
+      ),
       h(
         'div',
         { class: 'torrents__top' },
@@ -207,24 +221,40 @@ export class TorrentsView {
       this.#table,
       this.#empty,
       this.#actionStatus,
-      h('h3', { class: 'subheading' }, texts.completed.title),
+      this.#word(h('h3', { class: 'subheading' }), (w) => w.completed.title),
       this.#noCompleted,
       this.#completed,
       this.#dialog,
     );
-    this.#chart = new TransferChart(plot, store.history, { down: texts.transfer.down, up: texts.transfer.up });
+    this.#chart = new TransferChart(plot, store.history);
     this.#renderSort();
     this.#renderCategories();
   }
 
+  /** Writes the word `pick` chooses (as text, or as `attribute`) now and again whenever the language changes; returns the element. */
+  #word<E extends HTMLElement>(element: E, pick: (texts: TorrentTexts) => string, attribute?: string): E {
+    const write = (texts: TorrentTexts) => (attribute ? setAttribute(element, attribute, pick(texts)) : setText(element, pick(texts)));
+    this.#words.push(write);
+    write(this.#texts);
+    return element;
+  }
+
   render(): void {
+    const texts = torrentTexts();
+    const languageChanged = texts !== this.#texts;
+    if (languageChanged) {
+      this.#texts = texts;
+      for (const write of this.#words) write(texts);
+      this.#categories = '';
+      this.#completedShown = '';
+    }
     const table = this.#store.table;
     const change = this.#store.takeChange();
     const { role } = this.#dashboard;
     const canAct = role === 'admin';
     const roleChanged = role !== this.#role;
     this.#role = role;
-    if (this.#store.takeFiguresChanged() || roleChanged) this.#renderFigures(canAct);
+    if (this.#store.takeFiguresChanged() || roleChanged || languageChanged) this.#renderFigures(canAct);
     if (!table) {
       this.#order.update(NO_ROWS, { reset: true, changed: [], removed: [] });
       this.#renderRows(canAct, 'all');
@@ -234,10 +264,10 @@ export class TorrentsView {
     const rebuilt = this.#order.update(table, change);
     const dirty = change.reset ? 'all' : new Set(change.changed);
     this.#renderRows(canAct, dirty);
-    if (change.reset || change.changed.length > 0 || change.removed.length > 0)
+    if (change.reset || change.changed.length > 0 || change.removed.length > 0 || languageChanged)
       this.#renderCounts(table.ready ? table.counts() : undefined);
-    if (rebuilt) this.#renderCategories();
-    const recent = this.#order.recentlyCompleted(table, RECENTLY_COMPLETED);
+    if (rebuilt || languageChanged) this.#renderCategories();
+    const recent = this.#order.recentlyCompleted(table, RECENTLY_COMPLETED, languageChanged);
     if (recent) this.#renderCompleted(recent);
   }
 

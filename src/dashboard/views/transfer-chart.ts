@@ -1,4 +1,4 @@
-/** qBittorrent's download and upload speed over the last minutes, drawn with uPlot, sized to its box and coloured from the theme. */
+/** qBittorrent's download (first line) and upload speed over the last minutes, drawn with uPlot, sized to its box and coloured from the theme. */
 import uPlot from 'uplot';
 import { TIME_STEPS, timeLabel } from '../charts.js';
 import { bytesPerSecond } from '../format.js';
@@ -9,13 +9,11 @@ const HEIGHT = 140;
 export class TransferChart {
   readonly #element: HTMLElement;
   readonly #history: TransferHistory;
-  readonly #labels: { down: string; up: string };
   #plot: uPlot | undefined;
 
-  constructor(element: HTMLElement, history: TransferHistory, labels: { down: string; up: string }) {
+  constructor(element: HTMLElement, history: TransferHistory) {
     this.#element = element;
     this.#history = history;
-    this.#labels = labels;
     this.#build();
     // Canvas colours do not follow CSS: draw again with the other theme's.
     matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => this.#build());
@@ -38,9 +36,9 @@ export class TransferChart {
     const style = getComputedStyle(document.documentElement);
     const color = (property: string) => style.getPropertyValue(property).trim();
     const axis = { stroke: color('--chart-axis'), grid: { stroke: color('--chart-grid'), width: 1 }, ticks: { show: false } };
-    const line = (label: string, property: string) => {
+    const line = (property: string) => {
       const stroke = color(property);
-      return { label, stroke, width: 1.5, fill: `${stroke}24`, points: { show: false } };
+      return { stroke, width: 1.5, fill: `${stroke}24`, points: { show: false } };
     };
     this.#plot = new uPlot(
       {
@@ -60,7 +58,7 @@ export class TransferChart {
           },
           { ...axis, size: 76, values: (_plot, splits) => splits.map((value) => bytesPerSecond(value)) },
         ],
-        series: [{}, line(this.#labels.down, '--chart-received'), line(this.#labels.up, '--chart-sent')],
+        series: [{}, line('--chart-received'), line('--chart-sent')],
       },
       this.#data(),
       this.#element,
