@@ -121,6 +121,16 @@ describe('dashboard: Torrents panel', { skip: chromiumInstalled() ? false : CHRO
     assert.equal(await first.getByRole('button', { name: 'Stop' }).count(), 1, 'admin: row actions');
     await saveScreenshot(page, 'torrents-5000');
 
+    // In Chinese at once when the language is switched, rows too; then back.
+    await page.locator('#language').selectOption('zh');
+    await page.locator('#torrents-title', { hasText: /^种子/ }).waitFor();
+    await first.locator('.tcell--state', { hasText: /^下载中$/ }).waitFor();
+    assert.equal(await page.locator('.tsort[data-sort="name"]').textContent(), '名称');
+    assert.equal(await first.getByRole('button', { name: '停止' }).count(), 1);
+    await page.locator('#language').selectOption('en');
+    await first.locator('.tcell--state', { hasText: /^Downloading$/ }).waitFor();
+    assert.equal(await page.locator('.tsort[data-sort="name"]').textContent(), 'Name');
+
     // Sorted by a clicked header: download speed high to low, then the name from Z to A.
     await page.locator('.tsort[data-sort="dl_speed"]').click();
     const fastest = rows.filter((row) => row.dl_speed === 6000).sort((a, b) => (a.hash < b.hash ? -1 : 1))[0]!;

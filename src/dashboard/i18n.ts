@@ -2,6 +2,7 @@
  * The dashboard's own words in English and Chinese: the language follows the browser (navigator.languages) until
  * the user picks one, which is remembered. Server texts (alert titles, reasons) come in the service's `locale`.
  */
+import { TORRENT_WORDS } from './torrent-texts.js';
 
 export const LANGUAGES = ['en', 'zh'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -191,6 +192,8 @@ const en = {
   justNow: 'just now',
   ago: (time: string) => `${time} ago`,
   units: { d: 'd', h: 'h', min: 'min', s: 's' },
+
+  torrents: TORRENT_WORDS.en,
 };
 
 export type Words = typeof en;
@@ -377,6 +380,8 @@ const zh: Words = {
   justNow: '刚刚',
   ago: (time) => `${time}前`,
   units: { d: '天', h: '小时', min: '分钟', s: '秒' },
+
+  torrents: TORRENT_WORDS.zh,
 };
 
 const DICTIONARIES: Readonly<Record<Language, Words>> = { en, zh };

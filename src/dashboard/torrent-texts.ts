@@ -1,4 +1,4 @@
-/** The Torrents panel's words in English and Chinese, chosen by the page's language (`<html lang>`). */
+/** The Torrents panel's words in English and Chinese: `torrents` of the dashboard's dictionaries (i18n.ts). */
 import type { TorrentStateGroup } from '../client/index.js';
 
 export interface TorrentTexts {
@@ -206,7 +206,4 @@ const zh: TorrentTexts = {
   eta: { unknown: '∞', done: '–' },
 };
 
-/** The words for the page's language: Chinese for `zh…`, English otherwise. */
-export function torrentTexts(lang = document.documentElement.lang): TorrentTexts {
-  return lang.toLowerCase().startsWith('zh') ? zh : en;
-}
+export const TORRENT_WORDS: Readonly<Record<'en' | 'zh', TorrentTexts>> = { en, zh };

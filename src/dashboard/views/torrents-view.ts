@@ -8,7 +8,8 @@ import { byId, h, relativeTime, setClass, setText } from '../dom.js';
 import { bytes, bytesPerSecond, count } from '../format.js';
 import type { DashboardStore } from '../store.js';
 import { SORT_FIELDS, type SortField, TorrentOrder } from '../torrent-order.js';
-import { type TorrentTexts, torrentTexts } from '../torrent-texts.js';
+import { t } from '../i18n.js';
+import type { TorrentTexts } from '../torrent-texts.js';
 import type { RowAction, TorrentsStore } from '../torrents-store.js';
 import { type RowContext, TorrentRowsView } from './torrent-rows-view.js';
 import { TransferChart } from './transfer-chart.js';
@@ -62,7 +63,7 @@ export class TorrentsView {
     this.#store = store;
     this.#dashboard = dashboard;
     this.#schedule = schedule;
-    this.#texts = torrentTexts();
+    this.#texts = t().torrents;
     const panel = byId('torrents-panel');
 
     this.#total = h('span', { class: 'count', id: 'torrent-total' }, '0');
@@ -240,7 +241,7 @@ export class TorrentsView {
   }
 
   render(): void {
-    const texts = torrentTexts();
+    const texts = t().torrents;
     const languageChanged = texts !== this.#texts;
     if (languageChanged) {
       this.#texts = texts;
