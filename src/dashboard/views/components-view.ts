@@ -4,6 +4,7 @@ import { byId, h, relativeTime, setClass, setText } from '../dom.js';
 import { clockTime, count, humanize } from '../format.js';
 import { language, t, type Words } from '../i18n.js';
 import type { DashboardStore } from '../store.js';
+import { clipboardLists } from './clipboard-details.js';
 
 /** Shown first, and before their first status arrives. */
 const KNOWN_COMPONENTS: ReadonlyArray<{ name: string; label: (words: Words) => string }> = [
@@ -27,6 +28,8 @@ interface Card {
   title: HTMLElement;
   badge: HTMLElement;
   facts: HTMLElement;
+  /** Lists below the facts: the clipboard's adds, pending links, failures and rules. */
+  lists: HTMLElement;
   shows: string;
 }
 type Fact = [term: string, description: string | Node];
@@ -60,6 +63,7 @@ export class ComponentsView {
           h('div', {}, h('dt', {}, term), h('dd', {}, description)),
         ),
       );
+      card.lists.replaceChildren(...(status && isClipboard(status.data) ? clipboardLists(status.data.details) : []));
     }
   }
 
@@ -69,9 +73,16 @@ export class ComponentsView {
     // `<component>-status` as in the API document's example page.
     const badge = h('span', { id: `${name}-status`, class: 'badge badge--neutral' });
     const facts = h('dl', { id: `${name}-details`, class: 'facts' });
-    const card = { title, badge, facts, shows: '' };
+    const lists = h('div', { id: `${name}-lists`, class: 'component__lists' });
+    const card = { title, badge, facts, lists, shows: '' };
     this.#list.append(
-      h('article', { class: 'component', 'aria-labelledby': titleId }, h('header', { class: 'component__head' }, title, badge), facts),
+      h(
+        'article',
+        { class: 'component', 'aria-labelledby': titleId },
+        h('header', { class: 'component__head' }, title, badge),
+        facts,
+        lists,
+      ),
     );
     this.#cards.set(name, card);
     return card;
@@ -123,6 +134,7 @@ function clipboardFacts({ details, last_check }: ClipboardStatus, lastCheck: num
     [words.failed, number(details?.failed_adds)],
   ];
   if (details?.duplicates_skipped !== undefined) facts.push([words.duplicatesSkipped, number(details.duplicates_skipped)]);
+  if (details?.skipped) facts.push([words.skippedByRules, number(details.skipped)]);
   const checked = Math.max(last_check ? Date.parse(last_check) : 0, lastCheck ?? 0);
   facts.push([words.lastCheck, checked > 0 ? relativeTime(checked) : words.never]);
   if (details?.reason) facts.push([words.why, details.reason]);
