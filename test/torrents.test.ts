@@ -4,16 +4,17 @@
  * it in their table (torrent.list + torrent.updated) exactly as qBittorrent's own API has it; deleting it
  * in qBittorrent removes it; errored and stalled torrents and low disk space raise alerts that resolve;
  * a client that was away gets the lifecycle back, once, in order, also what happened while the service
- * was down.
+ * was down; a notification target for `torrent.completed` gets the real completion.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type QbittorrentNox, qbittorrentNoxVersion } from './support/qbittorrent-nox.js';
 import { HttpError, QbtMonitorClient, TorrentsApi, TorrentTable } from '../src/client/node.js';
+import { type Receiver, startReceiver } from './support/receiver.js';
 import { rest } from './support/rest.js';
 import { ADMIN_KEY, READ_KEY, startServer, type TestServer } from './support/server.js';
 import { type SharedTorrent, type Swarm, startSwarm, swarmSkipReason, type WebUi, webUi } from './support/swarm.js';
@@ -22,6 +23,7 @@ import { startXvfb, type Xvfb, XVFB_SKIP_REASON, xvfbToolsInstalled } from './su
 
 const skip = swarmSkipReason() ?? (xvfbToolsInstalled() ? undefined : XVFB_SKIP_REASON);
 const MiB = 1024 * 1024;
+const HOOK_SECRET = 'torrents-webhook-secret';
 const LIFECYCLE = ['torrent.added', 'torrent.completed', 'torrent.errored', 'torrent.stalled', 'torrent.removed'];
 
 /** qBittorrent's `torrents/info` entry as the service's row should read (the documented mapping, written out independently). */
@@ -84,6 +86,8 @@ describe('torrents on a real swarm', { skip }, () => {
   let sdk: QbtMonitorClient;
   let sdkTable: TorrentTable;
   let sdkApi: TorrentsApi;
+  /** A webhook receiver on loopback: the notification target for completions from the clipboard. */
+  let hook: Receiver;
   let copied: SharedTorrent;
   let paused: SharedTorrent;
   let unwritable: string;
@@ -94,7 +98,7 @@ describe('torrents on a real swarm', { skip }, () => {
   const sources = new Map<string, string>();
 
   before(async () => {
-    [swarm, xvfb] = await Promise.all([startSwarm({ seedRateKiB: 1536 }), startXvfb()]);
+    [swarm, xvfb, hook] = await Promise.all([startSwarm({ seedRateKiB: 1536 }), startXvfb(), startReceiver()]);
     leecher = await swarm.startPeer();
     qbt = await webUi(leecher);
     process.env.DISPLAY = xvfb.display;
@@ -108,6 +112,17 @@ describe('torrents on a real swarm', { skip }, () => {
         password: leecher.password,
         sync_interval: 0.25,
         health_check_interval: 0.5,
+      },
+      notifications: {
+        targets: [
+          {
+            name: 'completed',
+            url: `${hook.url}/completed`,
+            secret: HOOK_SECRET,
+            events: ['torrent.completed'],
+            filters: { category: 'from-clipboard' },
+          },
+        ],
       },
     };
     dataDir = mkdtempSync(join(tmpdir(), 'qbtm-torrents-data-'));
@@ -133,7 +148,7 @@ describe('torrents on a real swarm', { skip }, () => {
     for (const client of [table, fromClipboard, movies, syncs, alerts]) client?.close();
     await sdk?.close();
     await server?.stop();
-    await Promise.all([swarm?.dispose(), xvfb?.stop()]);
+    await Promise.all([swarm?.dispose(), xvfb?.stop(), hook?.close()]);
     for (const dir of [unwritable, dataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
     if (savedDisplay === undefined) delete process.env.DISPLAY;
     else process.env.DISPLAY = savedDisplay;
@@ -230,6 +245,16 @@ describe('torrents on a real swarm', { skip }, () => {
     );
   });
 
+  test('a notification target for torrent.completed gets the real completion, signed, and nothing else', async () => {
+    const completed = table.received.find((m) => m.meta?.event === 'torrent.completed' && m.data.hash === copied.hash)!;
+    const request = await hook.requests.waitFor((r) => r.json?.meta?.event === 'torrent.completed', 'the completion at the webhook');
+    assert.equal(request.path, '/completed');
+    assert.deepEqual(request.json, completed, 'the envelope a WebSocket client got, with its seq');
+    assert.equal(request.headers['x-qbtm-event'], 'torrent.completed');
+    assert.equal(request.headers['x-qbtm-signature'], `sha256=${createHmac('sha256', HOOK_SECRET).update(request.raw).digest('hex')}`);
+    assert.equal(hook.requests.items.length, 1, 'not torrent.added, not the deltas');
+  });
+
   test('a torrent added in qBittorrent itself is announced with source qbittorrent; the table equals torrents/info', async () => {
     paused = await swarm.share({ name: 'paused-movie.mkv', bytes: 256 * 1024 });
     await qbt.post('torrents/add', { urls: paused.magnet, paused: 'true', category: 'movies', tags: 'hd,2024' });
@@ -318,6 +343,19 @@ describe('torrents on a real swarm', { skip }, () => {
     assert.equal(completed.data.progress, 1);
     const forMovies = await movies.next((m) => m.meta?.event === 'torrent.completed', 5000);
     assert.equal(forMovies.data.hash, paused.hash, 'the movies subscriber gets its category');
+    // The webhook's filter is the clipboard's category: past this completion, it still has sent one.
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const { body } = await rest(server, 'GET', '/api/v1/notifications', { key: READ_KEY });
+      const target = body.targets.find((t: { name: string }) => t.name === 'completed');
+      if (target.position >= forMovies.meta!.seq!) {
+        assert.equal(target.sent, 1);
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`the target did not pass the movies completion: ${JSON.stringify(target)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the target's state has no push
+    }
+    assert.equal(hook.requests.items.length, 1, 'a completion in another category is not sent');
     assert.equal((await rest(server, 'POST', `${url}/pause`)).status, 200);
     await table.next(
       (m) => m.meta?.event === 'torrent.updated' && /^(pausedUP|stoppedUP)$/.test(m.data.changed[paused.hash]?.state),
