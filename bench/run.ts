@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: fan-out, idle memory per connection, connection churn and cluster latency, each
  * beside its baseline from the same run (a bare `ws` server; for the cluster, one process without
- * Redis), in alternated rounds, medians. Every server runs in a process of its own (server-process.ts).
- * BENCH_ONLY=fanout|idle|churn|cluster (comma-separated) picks tables; BENCH_ROUNDS, BENCH_SECONDS,
+ * Redis), then torrent table deltas beside full rows every sync, in alternated rounds, medians. Every
+ * server runs in a process of its own (server-process.ts; torrents.ts keeps its peer in another).
+ * BENCH_ONLY=fanout|idle|churn|cluster|torrents (comma-separated) picks tables; BENCH_ROUNDS, BENCH_SECONDS,
  * BENCH_SUBSCRIBERS, BENCH_BURST, BENCH_RATE, BENCH_IN_FLIGHT, BENCH_IDLE_CONNECTIONS, BENCH_CHURN_CONCURRENCY,
- * BENCH_CLUSTER_SUBSCRIBERS tune them; BENCH_PROFILE=<dir> writes each server's CPU profile of each measured window.
+ * BENCH_CLUSTER_SUBSCRIBERS, BENCH_TORRENTS, BENCH_TORRENT_STEPS tune them; BENCH_PROFILE=<dir> writes each
+ * server's CPU profile of each measured window.
  */
 import { cpus, loadavg } from 'node:os';
 import { redisSkipReason, startRedis } from '../test/support/redis.js';
@@ -12,9 +14,10 @@ import { CLUSTER_SETUPS, clusterSetup } from './cluster.js';
 import { churnOnce, type ChurnResult, idleOnce, type IdleResult } from './connections.js';
 import { type FanOutOptions, type FanOutResult, fanOutOnce } from './fanout.js';
 import { type Column, fmt, printHeader, printRows, roundRobin } from './table.js';
+import { type TorrentsResult, torrentsOnce } from './torrents.js';
 
 const env = process.env;
-const ONLY = new Set((env.BENCH_ONLY ?? 'fanout,idle,churn,cluster').split(','));
+const ONLY = new Set((env.BENCH_ONLY ?? 'fanout,idle,churn,cluster,torrents').split(','));
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 5);
 const counts = (value: string) => value.split(',').map(Number);
 const options: FanOutOptions = {
@@ -117,6 +120,31 @@ if (ONLY.has('cluster')) {
     } finally {
       await redis.stop();
     }
+  }
+  console.log();
+}
+if (ONLY.has('torrents')) {
+  const steps = Number(env.BENCH_TORRENT_STEPS ?? 20);
+  console.log(`torrents: 1% of N changing per step (one second of qBittorrent's changes), ${steps} steps per run; CPU of the server\n`);
+  const NAIVE = 'naive: torrents/info, every row every sync';
+  const columns: Column<TorrentsResult>[] = [
+    { heading: 'server CPU ms/sync', value: (r) => r.cpuMsPerSync, digits: 2 },
+    { heading: 'bytes/s to a client', value: (r) => r.bytesPerSync },
+    { heading: 'table on connect bytes', value: (r) => r.tableBytes },
+    { heading: 'full sync: longest event-loop block ms', value: (r) => r.fullSyncBlockMs, digits: 1 },
+    { heading: 'bytes ratio to naive', value: (r) => r.bytesPerSync, ratio: true, digits: 3 },
+    { heading: 'CPU ratio to naive', value: (r) => r.cpuMsPerSync, ratio: true },
+  ];
+  printHeader(['N', 'target'], columns);
+  for (const n of counts(env.BENCH_TORRENTS ?? '1000,10000')) {
+    const results = await roundRobin(
+      [
+        { name: NAIVE, run: () => torrentsOnce('naive', n, steps) },
+        { name: `${QBTM}: maindata deltas, torrent.updated`, run: () => torrentsOnce('qbt-monitor', n, steps) },
+      ],
+      ROUNDS,
+    );
+    printRows([fmt(n)], results, NAIVE, columns);
   }
   console.log();
 }

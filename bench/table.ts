@@ -39,7 +39,7 @@ export function printRows<T>(lead: string[], results: Map<string, T[]>, baseline
   for (const [name, runs] of results) {
     const cells = columns.map((column) =>
       column.ratio
-        ? `**${median(runs.map((run, i) => column.value(run) / column.value(base[i]!))).toFixed(2)}**`
+        ? `**${median(runs.map((run, i) => column.value(run) / column.value(base[i]!))).toFixed(column.digits ?? 2)}**`
         : fmt(median(runs.map(column.value)), column.digits),
     );
     console.log(`| ${[...lead, name, ...cells].join(' | ')} |`);
