@@ -6,6 +6,7 @@ import { CloseCode } from '../src/protocol/index.js';
 import { loose } from './support/loose.js';
 import { READ_KEY, startServer, type TestServer } from './support/server.js';
 import { openSse, type SseRecord } from './support/sse-client.js';
+import { waitUntil } from './support/wait.js';
 import { connectAuthed, type Message, type TestClient } from './support/ws-client.js';
 
 const HARD = 256 * 1024;
@@ -23,14 +24,6 @@ async function publishBacklog(server: TestServer, run: string, from: number, cou
   for (let n = from; n < from + count; n += 1)
     server.app.publish('status.paced', loose({ component: run, status: 'running', n, pad: padding }));
   await server.app.bus.flush();
-}
-
-/** Polls a server counter (no event to await on the server side), for at most `ms`. */
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  for (const deadline = Date.now() + ms; !condition(); ) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** The `n`s of the run's events received, and whether their seqs only ever increase. */
@@ -92,7 +85,7 @@ describe('paced replay', () => {
     const { client } = await connectAuthed(server.wsUrl('/ws', { since }), READ_KEY);
     const socket = socketOf(client);
     socket.pause();
-    await until(() => server.app.ws.stats.slowConsumerCloses > cutsBefore, 15_000, 'the paused reader was not cut');
+    await waitUntil(() => server.app.ws.stats.slowConsumerCloses > cutsBefore, 15_000, 'the paused reader cut');
     assert.ok(server.app.ws.stats.sent - sentBefore < BACKLOG / 2, 'the replay was not written into the buffers ahead of the reader');
     socket.resume();
     assert.equal((await client.waitClosed(15_000)).code, CloseCode.SLOW_CONSUMER);
@@ -135,7 +128,7 @@ describe('paced replay', () => {
     const cutsBefore = server.app.sse.stats.slowConsumerCloses;
     const stream = await openSse(`${server.url}/api/v1/events?types=status&since=${since}`, { authorization: `Bearer ${READ_KEY}` });
     stream.pause();
-    await until(() => server.app.sse.stats.slowConsumerCloses > cutsBefore, 15_000, 'the paused stream was not cut');
+    await waitUntil(() => server.app.sse.stats.slowConsumerCloses > cutsBefore, 15_000, 'the paused stream cut');
     stream.resume();
     await stream.ended;
     const first = runOf(

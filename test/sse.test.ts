@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { loose } from './support/loose.js';
 import { openSse, type SseClient } from './support/sse-client.js';
 import { ADMIN_KEY, READ_KEY, startServer, type TestServer } from './support/server.js';
+import { waitUntil } from './support/wait.js';
 import { connectAuthed } from './support/ws-client.js';
 
 const alert = (id: string, level: string, extra: object = {}) =>
@@ -46,6 +47,19 @@ describe('server-sent events', () => {
     )) as { status: number; body: string };
     return { status: error.status, body: JSON.parse(error.body) as { error: { code: string; message: string } } };
   };
+
+  test('/healthz counts streams (sse_streams) beside WebSocket connections (connections): both count toward max_connections', async () => {
+    const health = async () => (await (await fetch(`${server.url}/healthz`)).json()) as { connections: number; sse_streams: number };
+    assert.deepEqual(await health().then((h) => [h.connections, h.sse_streams]), [0, 0]);
+    const sse = await events();
+    await sse.next((r) => r.event === 'connection');
+    assert.deepEqual(await health().then((h) => [h.connections, h.sse_streams]), [0, 1]);
+    const { client } = await connectAuthed(server.wsUrl(), READ_KEY);
+    assert.deepEqual(await health().then((h) => [h.connections, h.sse_streams]), [1, 1]);
+    sse.close();
+    client.close();
+    await waitUntil(async () => (await health().then((h) => h.connections + h.sse_streams)) === 0, 5000, 'both gone from /healthz');
+  });
 
   test('the same keys: a missing or wrong key is 401 before any stream; header or ?token= opens one', async () => {
     assert.equal((await refusal('', {})).status, 401);

@@ -278,7 +278,7 @@ async function assembleApp(options: AppOptions): Promise<App> {
   await registerRateLimits(http, () => liveConfig.current);
   registerBrowserCheck(http, () => liveConfig.current);
   recordApiResponseTimes(http, bus.publish, servedToKey);
-  registerHealth(http, { hub, ws, startedAt, cluster: cluster?.health, notifications: notifier.health, store: storeHealth });
+  registerHealth(http, { hub, ws, sse, startedAt, cluster: cluster?.health, notifications: notifier.health, store: storeHealth });
   registerConfigRoutes(http, {
     live: liveConfig,
     keys: () => keys,

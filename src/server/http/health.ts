@@ -7,11 +7,13 @@ import type { Hub } from '../../hub/hub.js';
 import type { ClusterHealth } from '../../hub/redis/redis-bus.js';
 import type { NotificationsHealth } from '../../notify/notifier.js';
 import type { StoreHealth } from '../../store/store-health.js';
+import type { SseServer } from '../sse/sse-server.js';
 import type { WsServer } from '../ws/ws-server.js';
 
 export interface HealthDeps {
   hub: Hub;
   ws: WsServer;
+  sse: SseServer;
   startedAt: number;
   /** In cluster mode: the node's link to Redis. A node without Redis still serves its clients: `degraded`, still HTTP 200. */
   cluster?: () => ClusterHealth;
@@ -31,6 +33,8 @@ export function registerHealth(app: FastifyInstance, deps: HealthDeps): void {
       status: degraded ? 'degraded' : 'ok',
       uptime_seconds: Math.round((Date.now() - deps.startedAt) / 1000),
       connections: deps.ws.sessionCount,
+      // Beside `connections` (WebSocket sessions): the two together are what `limits.max_connections` counts.
+      sse_streams: deps.sse.streamCount,
       last_seq: deps.hub.lastSeq,
       store: problems.length === 0 ? { writable: true } : { writable: false, problems },
       ...(cluster ? { cluster } : {}),

@@ -7,7 +7,7 @@ import type { HubEvent } from '../../hub/event.js';
 import type { Subscriber } from '../../hub/hub.js';
 import type { Subscriptions } from '../../hub/subscriptions.js';
 import type { EventType } from '../../protocol/index.js';
-import { type PacedReplay, writePaced } from '../paced-replay.js';
+import { HeldReplay } from '../held-replay.js';
 
 export interface SseLimits {
   sendBufferSoftBytes: number;
@@ -38,10 +38,8 @@ export class SseStream implements Subscriber {
   readonly #response: ServerResponse;
   readonly #limits: SseLimits;
   readonly #stats: SseStats;
-  /** Live durable events waiting behind a replay, and their bytes (they count toward the hard limit). */
-  #held: Array<[HubEvent, Buffer]> | undefined;
-  #heldBytes = 0;
-  #pacing: PacedReplay | undefined;
+  /** Live durable events held behind a resumption's replay (created at the first resumption). */
+  #replay: HeldReplay | undefined;
   /** Latest pending performance record per event name while the stream is congested. */
   readonly #conflated = new Map<string, [HubEvent, Buffer]>();
   #drainTimer: NodeJS.Timeout | undefined;
@@ -71,8 +69,8 @@ export class SseStream implements Subscriber {
   /** A live event from the hub: held during a replay, skipped if its `seq` was already sent. */
   deliver(event: HubEvent, frame: Buffer): void {
     if (event.seq !== undefined) {
-      if (this.#held) {
-        this.#hold(event, frame);
+      if (this.#replay?.holding) {
+        this.#replay.hold(event, frame);
         return;
       }
       if (event.seq <= this.lastSeq) return;
@@ -99,28 +97,12 @@ export class SseStream implements Subscriber {
   }
 
   holdDurable(): void {
-    this.#held ??= [];
+    this.#heldReplay().start();
   }
 
   /** The replay, then what was held, written as the reader drains; live events go straight out again once both are. */
-  async replayThenRelease(events: Iterable<[HubEvent, Buffer]>): Promise<void> {
-    this.#pacing = writePaced(
-      this.#replayThenHeld(events),
-      {
-        buffered: () => this.#response.writableLength,
-        isOpen: () => this.isOpen,
-        write: ([event, frame], flushed) => {
-          if (event.seq !== undefined && event.seq > this.lastSeq) this.lastSeq = event.seq;
-          this.#sendEvent(event, frame, flushed);
-        },
-        stalled: () => this.#cutSlow(),
-      },
-      { softBytes: this.#limits.sendBufferSoftBytes, stallMs: this.#limits.replayStallMs },
-    );
-    await this.#pacing.done;
-    this.#pacing = undefined;
-    this.#held = undefined;
-    this.#heldBytes = 0;
+  replayThenRelease(events: Iterable<[HubEvent, Buffer]>): Promise<void> {
+    return this.#heldReplay().release(events);
   }
 
   /** Ends the stream; an EventSource reconnects with Last-Event-ID and resumes. */
@@ -133,31 +115,26 @@ export class SseStream implements Subscriber {
     clearInterval(this.#keepAlive);
     clearTimeout(this.#drainTimer);
     this.#conflated.clear();
-    this.#pacing?.stop();
-    this.#held = undefined;
+    this.#replay?.stop();
   }
 
-  /** Items for the paced writer: the replay, then the held live events not already sent; the hold ends when the last is taken. */
-  *#replayThenHeld(events: Iterable<[HubEvent, Buffer]>): Generator<[HubEvent, Buffer]> {
-    yield* events;
-    for (let next = this.#held?.shift(); next; next = this.#held?.shift()) {
-      this.#heldBytes -= next[1].length;
-      if ((next[0].seq ?? 0) > this.lastSeq) yield next;
-    }
-    this.#held = undefined;
-  }
-
-  /** A live durable event behind a replay: it waits, but what waits for this reader still stays under the hard limit. */
-  #hold(event: HubEvent, frame: Buffer): void {
-    this.#held!.push([event, frame]);
-    this.#heldBytes += frame.length;
-    if (this.#heldBytes + this.#response.writableLength > this.#limits.sendBufferHardBytes) this.#cutSlow();
+  /** Created at the first resumption: a connection that never resumes does not carry it. */
+  #heldReplay(): HeldReplay {
+    return (this.#replay ??= new HeldReplay({
+      buffered: () => this.#response.writableLength,
+      isOpen: () => this.isOpen,
+      sent: this,
+      write: (event, frame, flushed) => this.#sendEvent(event, frame, flushed),
+      cut: () => this.#cutSlow(),
+      softBytes: this.#limits.sendBufferSoftBytes,
+      hardBytes: this.#limits.sendBufferHardBytes,
+      stallMs: this.#limits.replayStallMs,
+    }));
   }
 
   /** Cuts the stream; the client resumes from its Last-Event-ID. */
   #cutSlow(): void {
-    this.#held = undefined;
-    this.#heldBytes = 0;
+    this.#replay?.drop();
     if (!this.isOpen) return;
     this.#stats.slowConsumerCloses += 1;
     this.#response.destroy();

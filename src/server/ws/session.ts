@@ -10,7 +10,7 @@ import { createEvent, type HubEvent } from '../../hub/event.js';
 import type { Subscriber } from '../../hub/hub.js';
 import { type SubscriptionLimits, Subscriptions } from '../../hub/subscriptions.js';
 import { CloseCode, EventName, type EventType, mergeTorrentUpdate, type TorrentUpdated } from '../../protocol/index.js';
-import { type PacedReplay, writePaced } from '../paced-replay.js';
+import { HeldReplay } from '../held-replay.js';
 import { FrameWriter } from './frame-writer.js';
 import { TokenBucket } from './rate-limiter.js';
 
@@ -59,10 +59,8 @@ export class Session implements Subscriber {
   #bucket: TokenBucket | undefined;
   /** Rejected messages since the last accepted one. */
   #strikes = 0;
-  /** Live durable events waiting behind a replay, and their bytes (they count toward the hard limit). */
-  #held: Array<[HubEvent, Buffer]> | undefined;
-  #heldBytes = 0;
-  #pacing: PacedReplay | undefined;
+  /** Live durable events held behind a resumption's replay (created at the first resumption). */
+  #replay: HeldReplay | undefined;
   /** Latest pending performance frame per event name while the socket is congested (created then). */
   #conflated: Map<string, Buffer> | undefined;
   /** The `torrent.updated` deltas that arrived while the socket was congested, merged into one. */
@@ -98,8 +96,8 @@ export class Session implements Subscriber {
   /** A live event from the hub: held during a replay, skipped if its `seq` was already sent. */
   deliver(event: HubEvent, frame: Buffer): void {
     if (event.seq !== undefined) {
-      if (this.#held) {
-        this.#hold(event, frame);
+      if (this.#replay?.holding) {
+        this.#replay.hold(event, frame);
         return;
       }
       if (event.seq <= this.lastSeq) return;
@@ -147,28 +145,12 @@ export class Session implements Subscriber {
   }
 
   holdDurable(): void {
-    this.#held ??= [];
+    this.#heldReplay().start();
   }
 
   /** The replay, then what was held, written as the reader drains; live events go straight out again once both are. */
-  async replayThenRelease(events: Iterable<[HubEvent, Buffer]>): Promise<void> {
-    this.#pacing = writePaced(
-      this.#replayThenHeld(events),
-      {
-        buffered: () => this.#ws.bufferedAmount,
-        isOpen: () => this.isOpen,
-        write: ([event, frame], flushed) => {
-          if (event.seq !== undefined && event.seq > this.lastSeq) this.lastSeq = event.seq;
-          this.#send(frame, flushed);
-        },
-        stalled: () => this.#closeSlow(),
-      },
-      { softBytes: this.#limits.sendBufferSoftBytes, stallMs: this.#limits.heartbeatTimeoutMs },
-    );
-    await this.#pacing.done;
-    this.#pacing = undefined;
-    this.#held = undefined;
-    this.#heldBytes = 0;
+  replayThenRelease(events: Iterable<[HubEvent, Buffer]>): Promise<void> {
+    return this.#heldReplay().release(events);
   }
 
   /** Whether the client may send another message now; counts strikes toward a 4429 close. */
@@ -192,30 +174,25 @@ export class Session implements Subscriber {
     clearTimeout(this.#drainTimer);
     this.#conflated = undefined;
     this.#pendingTorrents = undefined;
-    this.#pacing?.stop();
-    this.#held = undefined;
+    this.#replay?.stop();
   }
 
-  /** Items for the paced writer: the replay, then the held live events not already sent; the hold ends when the last is taken. */
-  *#replayThenHeld(events: Iterable<[HubEvent, Buffer]>): Generator<[HubEvent, Buffer]> {
-    yield* events;
-    for (let next = this.#held?.shift(); next; next = this.#held?.shift()) {
-      this.#heldBytes -= next[1].length;
-      if ((next[0].seq ?? 0) > this.lastSeq) yield next;
-    }
-    this.#held = undefined;
-  }
-
-  /** A live durable event behind a replay: it waits, but what waits for this reader still stays under the hard limit. */
-  #hold(event: HubEvent, frame: Buffer): void {
-    this.#held!.push([event, frame]);
-    this.#heldBytes += frame.length;
-    if (this.#heldBytes + this.#ws.bufferedAmount > this.#limits.sendBufferHardBytes) this.#closeSlow();
+  /** Created at the first resumption: a connection that never resumes does not carry it. */
+  #heldReplay(): HeldReplay {
+    return (this.#replay ??= new HeldReplay({
+      buffered: () => this.#ws.bufferedAmount,
+      isOpen: () => this.isOpen,
+      sent: this,
+      write: (_event, frame, flushed) => this.#send(frame, flushed),
+      cut: () => this.#closeSlow(),
+      softBytes: this.#limits.sendBufferSoftBytes,
+      hardBytes: this.#limits.sendBufferHardBytes,
+      stallMs: this.#limits.heartbeatTimeoutMs,
+    }));
   }
 
   #closeSlow(): void {
-    this.#held = undefined;
-    this.#heldBytes = 0;
+    this.#replay?.drop();
     if (!this.isOpen) return;
     this.#stats.slowConsumerCloses += 1;
     this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: reconnect and resume');
