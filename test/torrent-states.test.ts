@@ -114,3 +114,40 @@ for (const { label, version, webApiVersion, answers, stopped, endpoints } of [
     });
   });
 }
+
+// A real qbittorrent-nox 4.5.2 answers free_space_on_disk 0 in its first maindata, a few ms after it
+// starts, and its measured figure from the next one on: such a start must not raise a disk alert.
+describe("qBittorrent's free space before it has measured the disk", () => {
+  const first = { full_update: true, torrents: {}, server_state: { connection_status: 'connected', free_space_on_disk: 0 } };
+  for (const { label, answers, expected, alert } of [
+    {
+      label: 'a 0 at start, then the measured figure',
+      answers: [first, { server_state: { free_space_on_disk: 8e10 } }],
+      expected: 8e10,
+      alert: false,
+    },
+    { label: 'a 0 that a second answer keeps (a full disk)', answers: [first], expected: 0, alert: true },
+  ]) {
+    test(`${label}: the first figure is unknown, then ${expected}${alert ? ', with alert.disk' : ', no alert'}`, async () => {
+      const standin = await startQbittorrentStandin({ version: 'v4.5.2', webApiVersion: '2.8.19', maindata: answers });
+      const server = await startServer({ qbittorrent: { url: standin.url, username: 'admin', password: 'x', sync_interval: 0.1 } });
+      try {
+        const { client } = await connectAuthed(server.wsUrl(), READ_KEY);
+        // The client may connect after the first sync; what it sees and the alerts raised say what the service took.
+        await client.next((m) => m.meta?.event === 'performance.qbittorrent' && m.data.free_space_on_disk === expected, 15_000);
+        const free = client.received.filter((m) => m.meta?.event === 'performance.qbittorrent').map((m) => m.data.free_space_on_disk);
+        assert.deepEqual(
+          free.filter((figure) => figure !== null),
+          free.filter((figure) => figure !== null).map(() => expected),
+        );
+        if (alert) await client.next((m) => m.meta?.event === 'alert.disk' && m.data.status === 'active', 5000);
+        const disk = await rest(server, 'GET', '/api/v1/alerts?type=disk');
+        assert.equal(disk.status, 200);
+        assert.equal(disk.body.alerts.length, alert ? 1 : 0, JSON.stringify(disk.body));
+      } finally {
+        await server.stop();
+        await standin.stop();
+      }
+    });
+  }
+});

@@ -89,6 +89,7 @@ export function createTorrentSync(options: TorrentSyncOptions): TorrentSync {
       return;
     }
     const changes = await table.apply(maindata, sourceOf);
+    const previousFree = serverState.free_space_on_disk;
     if (maindata.fullUpdate) for (const key of Object.keys(serverState)) delete serverState[key];
     Object.assign(serverState, maindata.serverState);
     rid = maindata.rid;
@@ -96,7 +97,7 @@ export function createTorrentSync(options: TorrentSyncOptions): TorrentSync {
       publish(EventName.torrentUpdated, changes.delta);
     }
     for (const event of lifecycle.observe(table, changes, Date.now())) publish(event.name, event.data);
-    publish(EventName.performanceQbittorrent, transferFigures(serverState, table));
+    publish(EventName.performanceQbittorrent, transferFigures(serverState, table, previousFree));
   }
 
   function schedule(): void {
@@ -146,8 +147,11 @@ export function createTorrentSync(options: TorrentSyncOptions): TorrentSync {
   };
 }
 
-/** `performance.qbittorrent` from qBittorrent's server state (kept whole from partial answers) and the table's counts. */
-function transferFigures(state: Readonly<Record<string, unknown>>, table: TorrentTable): QbittorrentTransfer {
+/**
+ * `performance.qbittorrent` from qBittorrent's server state (kept whole from partial answers) and the table's counts.
+ * `previousFree` is the free space the previous sync had.
+ */
+function transferFigures(state: Readonly<Record<string, unknown>>, table: TorrentTable, previousFree: unknown): QbittorrentTransfer {
   const number = (key: string) => (typeof state[key] === 'number' ? (state[key] as number) : 0);
   const free = state.free_space_on_disk;
   const status = state.connection_status;
@@ -157,10 +161,18 @@ function transferFigures(state: Readonly<Record<string, unknown>>, table: Torren
     up_speed: number('up_info_speed'),
     dl_session_bytes: number('dl_info_data'),
     up_session_bytes: number('up_info_data'),
-    // qBittorrent answers -1 until it has measured the disk.
-    free_space_on_disk: typeof free === 'number' && free >= 0 ? free : null,
+    free_space_on_disk: measuredFreeSpace(free, previousFree),
     connection_status: status === 'connected' || status === 'firewalled' ? status : 'disconnected',
     dht_nodes: number('dht_nodes'),
     torrents: { total: table.size, ...counts },
   };
+}
+
+/**
+ * qBittorrent answers -1, or 0 right after it starts, until it has measured the disk: a 0 counts once a
+ * second sync still has it (a full disk is reported one sync later, and a start raises no disk alert).
+ */
+function measuredFreeSpace(free: unknown, previousFree: unknown): number | null {
+  if (typeof free !== 'number' || free < 0) return null;
+  return free === 0 && previousFree !== 0 ? null : free;
 }
