@@ -88,3 +88,16 @@ export class HeldReplay {
     this.#held = undefined;
   }
 }
+
+/**
+ * What a connection does with a live event from the hub: a durable one waits behind a replay in progress,
+ * or is skipped when its `seq` was already sent; true when it is to be sent now.
+ */
+export function sendsLive(replay: HeldReplay | undefined, sent: { lastSeq: number }, event: HubEvent, frame: Buffer): boolean {
+  if (event.seq === undefined) return true;
+  if (replay?.holding) {
+    replay.hold(event, frame);
+    return false;
+  }
+  return event.seq > sent.lastSeq;
+}

@@ -7,7 +7,7 @@ import type { HubEvent } from '../../hub/event.js';
 import type { Subscriber } from '../../hub/hub.js';
 import type { Subscriptions } from '../../hub/subscriptions.js';
 import type { EventType } from '../../protocol/index.js';
-import { HeldReplay } from '../held-replay.js';
+import { HeldReplay, sendsLive } from '../held-replay.js';
 
 export interface SseLimits {
   sendBufferSoftBytes: number;
@@ -68,14 +68,7 @@ export class SseStream implements Subscriber {
 
   /** A live event from the hub: held during a replay, skipped if its `seq` was already sent. */
   deliver(event: HubEvent, frame: Buffer): void {
-    if (event.seq !== undefined) {
-      if (this.#replay?.holding) {
-        this.#replay.hold(event, frame);
-        return;
-      }
-      if (event.seq <= this.lastSeq) return;
-    }
-    this.replay(event, frame);
+    if (sendsLive(this.#replay, this, event, frame)) this.replay(event, frame);
   }
 
   /** Sends an event now (even if older than what was sent live): a performance update to a congested stream waits, the latest of each name only. */

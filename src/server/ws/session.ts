@@ -10,7 +10,7 @@ import { createEvent, type HubEvent } from '../../hub/event.js';
 import type { Subscriber } from '../../hub/hub.js';
 import { type SubscriptionLimits, Subscriptions } from '../../hub/subscriptions.js';
 import { CloseCode, EventName, type EventType, mergeTorrentUpdate, type TorrentUpdated } from '../../protocol/index.js';
-import { HeldReplay } from '../held-replay.js';
+import { HeldReplay, sendsLive } from '../held-replay.js';
 import { FrameWriter } from './frame-writer.js';
 import { TokenBucket } from './rate-limiter.js';
 
@@ -95,14 +95,7 @@ export class Session implements Subscriber {
 
   /** A live event from the hub: held during a replay, skipped if its `seq` was already sent. */
   deliver(event: HubEvent, frame: Buffer): void {
-    if (event.seq !== undefined) {
-      if (this.#replay?.holding) {
-        this.#replay.hold(event, frame);
-        return;
-      }
-      if (event.seq <= this.lastSeq) return;
-    }
-    this.replay(event, frame);
+    if (sendsLive(this.#replay, this, event, frame)) this.replay(event, frame);
   }
 
   /** Sends an event now (even if older than what was sent live), through the slow-reader guard. */
